@@ -1,0 +1,613 @@
+"""Bring your own model: wrap Keras models, Keras files, SavedModels and TF-Hub modules.
+
+Every loader returns a :class:`~lucid2.modelzoo.base.VisionModel`, so a user's
+network gets the same interface as InceptionV1: ``layer_names()``,
+``get_layer``, ``layer_info``, ``layers()``, ``layers_table(input_size)``,
+``submodel(names)`` (from [0, 1] RGB images), ``output_shape`` and
+``predict``.
+
+The caller must always say which pixel range the network was trained on
+(``value_range``) and, where it matters, the channel order: lucid2 feeds
+[0, 1] RGB images and maps them to that range in one place. A wrong range is
+the classic way to get meaningless visualizations, so there is no default.
+
+What each source gives:
+
+* a functional or Sequential ``keras.Model`` (:func:`from_keras`), or a
+  ``.keras`` / ``.h5`` file: every layer, by its Keras name. Layers of a model
+  nested inside another model are reached only through the nested model: wrap
+  the inner model itself to reach them.
+* a subclassed ``keras.Model``: whole-model prediction only; asking for an
+  intermediate layer raises a ValueError saying why.
+* a plain TensorFlow SavedModel (:func:`load_saved_model`): Keras 3 cannot
+  rebuild layers from a SavedModel's graph, so the layers are the *outputs of
+  the serving signature* (one layer per named output, e.g. ``logits``). Inner
+  activations are reachable only when the signature exports them as outputs.
+  A directory that holds a ``.keras`` file is loaded from that file instead,
+  with all its layers.
+* a TF-Hub handle or local hub-format SavedModel (:func:`load_hub`): loaded
+  with ``tensorflow_hub.load`` (not ``hub.KerasLayer``, which is built on
+  Keras 2) and called through the module's ``__call__`` (or a signature); the
+  layers are the module's outputs, a dict output giving one layer per key.
+
+:func:`load` picks the right one of these for a name, object, path or handle.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+import keras
+import tensorflow as tf
+
+from lucid2.modelzoo.base import CHANNEL_ORDERS, VisionModel, validate_value_range
+
+VALUE_RANGE_EXAMPLES = "(0, 1), (-1, 1), (0, 255) or (-117, 138)"
+KERAS_FILE_SUFFIXES = (".keras", ".h5", ".hdf5")
+SAVED_MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
+# A TF1 Hub module directory carries this file next to its saved_model.pb.
+TF1_HUB_MODULE_FILE = "tfhub_module.pb"
+REMOTE_PREFIXES = ("https://", "http://", "gs://")
+INCEPTIONV1_NAMES = ("inceptionv1", "inception_v1", "googlenet")
+IMAGE_RANK = 4
+IMAGE_CHANNELS = 3
+# When a restored model returns several outputs and the caller names none,
+# the first of these keys that exists is the model's prediction; "default" is
+# the TF1 Hub convention, "output_0" what Keras' model.export produces.
+PREFERRED_OUTPUT_KEYS = ("default", "logits", "predictions", "probabilities", "output_0", "output")
+# Key given to a restored function's output when it returns a bare tensor.
+SINGLE_OUTPUT_KEY = "output"
+INPUT_LAYER_NAME = "images"
+SERVING_SIGNATURE = "serving_default"
+TF1_HUB_SIGNATURE = "default"
+CALL_ENDPOINT = "__call__"
+
+ACCEPTED_MODELS = (
+    "'inceptionv1', a keras.Model, a path to a .keras/.h5 file or a SavedModel directory, "
+    "or a TF-Hub handle such as https://tfhub.dev/... or https://www.kaggle.com/models/...")
+
+
+# ---------------------------------------------------------------- validation
+def _require_value_range(value_range, what: str) -> tuple[float, float]:
+    if value_range is None:
+        raise ValueError(
+            f"{what}: value_range is required: give the (low, high) pixel range the network was "
+            f"trained on, for example {VALUE_RANGE_EXAMPLES}. lucid2 feeds [0, 1] RGB images and "
+            "maps them to this range; a wrong range silently spoils every visualization.")
+    return validate_value_range(value_range)
+
+
+def _check_channel_order(channel_order) -> str:
+    order = channel_order.upper() if isinstance(channel_order, str) else channel_order
+    if order not in CHANNEL_ORDERS:
+        raise ValueError(f"channel_order must be one of {CHANNEL_ORDERS}, got {channel_order!r}.")
+    return order
+
+
+def _check_input_size(input_size) -> tuple[int, int] | None:
+    if input_size is None:
+        return None
+    size = (input_size, input_size) if isinstance(input_size, int) else input_size
+    try:
+        height, width = size
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"input_size must be an int or a (height, width) pair, got {input_size!r}.") from None
+    for value in (height, width):
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ValueError(
+                f"input_size must hold positive ints (height, width), got {input_size!r}.")
+    return height, width
+
+
+def _keras_name(text: str) -> str:
+    """``text`` made into a valid Keras layer/model name (no '/', no spaces)."""
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", text).strip("_.")
+    return name or "model"
+
+
+# --------------------------------------------------------------- Keras models
+def from_keras(model: keras.Model, *, value_range: Sequence[float], channel_order: str = "RGB",
+               labels: Sequence[str] | None = None, logits_layer: str | None = None,
+               name: str | None = None) -> VisionModel:
+    """Wraps a Keras 3 model taking images (N, H, W, 3) as a :class:`VisionModel`.
+
+    Args:
+      model: a functional or Sequential ``keras.Model`` with one image input.
+        A subclassed model is accepted too, but only whole-model prediction
+        works: its intermediate layers have no graph to cut at.
+      value_range: the (low, high) pixel range the model was trained on, e.g.
+        (-1, 1) for ``keras.applications.MobileNetV2``. Required.
+      channel_order: "RGB" or "BGR" (e.g. Caffe-style ResNet50 / VGG16).
+      labels: optional class names, one per output unit.
+      logits_layer: name of the layer giving class logits.
+      name: a display name (default: the Keras model's name).
+    """
+    if isinstance(model, VisionModel):
+        raise TypeError("model is already a lucid2 VisionModel; use it directly.")
+    if not isinstance(model, keras.Model):
+        raise TypeError(
+            f"from_keras needs a Keras 3 keras.Model, got {type(model).__module__}."
+            f"{type(model).__name__}. For a tf_keras (Keras 2) model, save it as a SavedModel and "
+            "use lucid2.modelzoo.load_saved_model.")
+    low_high = _require_value_range(value_range, "from_keras")
+    order = _check_channel_order(channel_order)
+    _check_image_input(model)
+    return VisionModel(model, value_range=low_high, channel_order=order, labels=labels,
+                       logits_layer=logits_layer, name=name)
+
+
+def _check_image_input(model: keras.Model) -> None:
+    """Raises a ValueError unless the model's graph has one (N, H, W, 3) input."""
+    if isinstance(model, keras.Sequential):
+        try:
+            model.inputs
+        except (AttributeError, ValueError):
+            raise ValueError(
+                f"Sequential model {model.name!r} has no input shape yet: start it with "
+                "keras.Input(shape=(height, width, 3)) or call model.build((None, height, width, "
+                "3)) first.") from None
+    try:
+        inputs = model.inputs
+    except (AttributeError, ValueError):
+        return  # subclassed: no graph, so nothing to check before calling it
+    if not inputs:
+        return
+    if len(inputs) != 1:
+        raise ValueError(
+            f"Model {model.name!r} has {len(inputs)} inputs; lucid2 needs exactly one image input.")
+    shape = tuple(inputs[0].shape)
+    if len(shape) != IMAGE_RANK or shape[-1] not in (IMAGE_CHANNELS, None):
+        raise ValueError(
+            f"Model {model.name!r} takes inputs of shape {shape}; lucid2 needs images "
+            f"(batch, height, width, {IMAGE_CHANNELS}) with channels last.")
+
+
+def _load_keras_file(path: str, *, value_range, channel_order, labels, logits_layer, name,
+                     custom_objects) -> VisionModel:
+    # compile=False: optimizer and loss are irrelevant here and may need custom code.
+    model = keras.saving.load_model(path, compile=False, custom_objects=custom_objects)
+    return from_keras(model, value_range=value_range, channel_order=channel_order, labels=labels,
+                      logits_layer=logits_layer, name=name)
+
+
+# ------------------------------------------------------- restored TF functions
+@dataclass
+class _Endpoint:
+    """A restored TensorFlow function taking one image tensor."""
+
+    function: Callable
+    description: str
+    input_keyword: str | None = None  # signatures take their input by name
+    input_dtype: tf.DType = tf.float32
+    spatial_size: tuple[int, int] | None = None
+    pass_training: bool = False
+    # The restored object owns the variables the function reads: keep it alive.
+    owner: Any = field(default=None, repr=False)
+
+    def __call__(self, images):
+        kwargs = {"training": False} if self.pass_training else {}
+        if self.input_keyword is not None:
+            return self.function(**{self.input_keyword: images}, **kwargs)
+        return self.function(images, **kwargs)
+
+
+def _check_image_spec(spec, description: str) -> None:
+    if not isinstance(spec, tf.TensorSpec):
+        raise ValueError(f"{description} takes {spec!r}; lucid2 needs one image tensor input.")
+    shape = spec.shape
+    if shape.rank is not None and (shape.rank != IMAGE_RANK
+                                   or shape[-1] not in (IMAGE_CHANNELS, None)):
+        raise ValueError(
+            f"{description} takes inputs of shape {shape}; lucid2 needs images "
+            f"(batch, height, width, {IMAGE_CHANNELS}) with channels last.")
+    if not (spec.dtype.is_floating or spec.dtype.is_integer):
+        raise ValueError(f"{description} takes {spec.dtype.name} inputs; lucid2 needs numeric "
+                         "image tensors.")
+
+
+def _fixed_spatial_size(specs: Sequence[tf.TensorSpec]) -> tuple[int, int] | None:
+    """(height, width) when every traced input spec fixes the same size, else None."""
+    sizes = {tuple(spec.shape[1:3]) for spec in specs if spec.shape.rank == IMAGE_RANK}
+    if len(sizes) == 1:
+        size = sizes.pop()
+        if None not in size:
+            return int(size[0]), int(size[1])
+    return None
+
+
+def _signature_endpoint(function, description: str, owner) -> _Endpoint:
+    args, kwargs = function.structured_input_signature
+    inputs = {**{f"argument {i}": spec for i, spec in enumerate(args)}, **kwargs}
+    if len(inputs) != 1:
+        raise ValueError(
+            f"{description} takes {len(inputs)} inputs ({', '.join(inputs)}); lucid2 needs a "
+            "function with a single image input.")
+    (keyword, spec), = inputs.items()
+    _check_image_spec(spec, description)
+    return _Endpoint(function, description, input_keyword=None if args else keyword,
+                     input_dtype=spec.dtype, spatial_size=_fixed_spatial_size([spec]), owner=owner)
+
+
+def _call_endpoint(function, description: str, owner) -> _Endpoint:
+    concrete = list(getattr(function, "concrete_functions", ()))
+    if not concrete:
+        raise ValueError(
+            f"{description} was saved without any traced input signature, so it cannot be "
+            "called; save it with @tf.function(input_signature=[...]) or export a signature.")
+    specs = []
+    for fn in concrete:
+        args, _ = fn.structured_input_signature
+        if not args:
+            raise ValueError(f"{description} takes no positional image input.")
+        _check_image_spec(args[0], description)
+        specs.append(args[0])
+    try:
+        pass_training = "training" in inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        pass_training = False
+    return _Endpoint(function, description, input_dtype=specs[0].dtype,
+                     spatial_size=_fixed_spatial_size(specs), pass_training=pass_training,
+                     owner=owner)
+
+
+def _has_call(obj) -> bool:
+    return hasattr(getattr(obj, CALL_ENDPOINT, None), "concrete_functions")
+
+
+def _select_endpoint(obj, signature: str | None, source: str, order: Sequence[str]) -> _Endpoint:
+    """The function of a restored object to call, by name or by ``order`` of preference."""
+    signatures = dict(getattr(obj, "signatures", None) or {})
+    available = list(signatures) + ([CALL_ENDPOINT] if _has_call(obj) else [])
+    if signature is None:
+        candidates = [n for n in order if n in available]
+        if not candidates and len(signatures) == 1:
+            candidates = list(signatures)
+        if not candidates:
+            raise ValueError(
+                f"{source} has no callable endpoint lucid2 can choose on its own (available: "
+                f"{available or 'none'}); pass signature= naming one.")
+        signature = candidates[0]
+    if signature == CALL_ENDPOINT and _has_call(obj):
+        return _call_endpoint(obj.__call__, f"{source} ({CALL_ENDPOINT})", obj)
+    if signature in signatures:
+        return _signature_endpoint(signatures[signature], f"{source} (signature {signature!r})",
+                                   obj)
+    attribute = getattr(obj, signature, None) if isinstance(signature, str) else None
+    if hasattr(attribute, "concrete_functions"):
+        # e.g. the "serve" endpoint of a Keras model.export() directory.
+        return _call_endpoint(attribute, f"{source} ({signature})", obj)
+    raise ValueError(f"{source} has no signature {signature!r}; available: {available}.")
+
+
+class _RestoredFunctionLayer(keras.layers.Layer):
+    """Calls a restored TensorFlow function; returns its outputs as a dict of tensors."""
+
+    def __init__(self, endpoint: _Endpoint, **kwargs):
+        super().__init__(trainable=False, **kwargs)
+        self._endpoint = endpoint
+
+    def call(self, images):
+        # A wrong image size is caught earlier, by the model's fixed-size Input.
+        x = images
+        dtype = self._endpoint.input_dtype
+        if dtype.is_integer:
+            # Integer inputs cut the gradient: prediction works, optimization cannot.
+            x = tf.saturate_cast(tf.round(x), dtype)
+        elif dtype != x.dtype:
+            x = tf.cast(x, dtype)
+        return _as_output_dict(self._endpoint(x))
+
+
+def _as_output_dict(result) -> dict[str, Any]:
+    if isinstance(result, Mapping):
+        items = list(result.items())
+    elif isinstance(result, (list, tuple)):
+        items = [(f"output_{i}", value) for i, value in enumerate(result)]
+    else:
+        items = [(SINGLE_OUTPUT_KEY, result)]
+    # String outputs (e.g. class names of some hub modules) are not activations.
+    return {str(key): value for key, value in items
+            if tf.is_tensor(value) and (value.dtype.is_floating or value.dtype.is_integer)}
+
+
+class RestoredVisionModel(VisionModel):
+    """A :class:`VisionModel` around a SavedModel or TF-Hub function.
+
+    Its layers are the function's outputs (one per output key); the model's
+    prediction is ``primary_layer``. Built by :func:`load_saved_model` and
+    :func:`load_hub`.
+    """
+
+    def __init__(self, keras_model: keras.Model, *, hidden_layer: str,
+                 output_layers: Mapping[str, str], primary_layer: str | None, source: str,
+                 **kwargs):
+        super().__init__(keras_model, **kwargs)
+        # The wrapper returns a dict of tensors, not one activation: only its
+        # per-output Identity layers are meaningful layers.
+        self._layers.pop(hidden_layer, None)
+        self.output_layers = dict(output_layers)
+        self.primary_layer = primary_layer
+        self.source = source
+
+    def full_model(self) -> keras.Model:
+        """A model from [0, 1] RGB images to the primary output."""
+        if self.primary_layer is None:
+            raise ValueError(
+                f"{self.source} returns several outputs ({', '.join(self.output_layers)}) and "
+                "none is marked as the prediction: load it again with output_key=<one of them>, "
+                "or use submodel(name) for a given output.")
+        return self.submodel(self.primary_layer)
+
+
+def _wrap_endpoint(endpoint: _Endpoint, *, value_range, channel_order, input_size, output_key,
+                   labels, logits_layer, name: str, source: str) -> RestoredVisionModel:
+    size = input_size
+    if size is not None and endpoint.spatial_size is not None and size != endpoint.spatial_size:
+        raise ValueError(
+            f"input_size {size} disagrees with {endpoint.description}, which takes "
+            f"{endpoint.spatial_size[0]}x{endpoint.spatial_size[1]} images.")
+    height, width = size or endpoint.spatial_size or (None, None)
+    inputs = keras.Input(shape=(height, width, IMAGE_CHANNELS), dtype="float32",
+                         name=INPUT_LAYER_NAME)
+    wrapper = _RestoredFunctionLayer(endpoint, name=f"{_keras_name(name)}_function")
+    raw = wrapper(inputs)
+    if not raw:
+        raise ValueError(f"{endpoint.description} returns no numeric outputs.")
+    if output_key is not None and output_key not in raw:
+        raise ValueError(
+            f"output_key {output_key!r} is not an output of {endpoint.description}; its outputs "
+            f"are: {', '.join(raw)}.")
+    layer_names: dict[str, str] = {}
+    taken = {INPUT_LAYER_NAME, wrapper.name}
+    for key in raw:
+        layer_name = _keras_name(key)
+        while layer_name in taken:
+            layer_name += "_output"
+        taken.add(layer_name)
+        layer_names[key] = layer_name
+    tensors = {key: keras.layers.Identity(name=layer_names[key])(raw[key]) for key in raw}
+
+    primary_key = output_key
+    if primary_key is None:
+        if len(raw) == 1:
+            primary_key = next(iter(raw))
+        else:
+            primary_key = next((k for k in PREFERRED_OUTPUT_KEYS if k in raw), None)
+    # Every output must be a model output, or Keras drops its layer from the
+    # graph; which one is the prediction is kept separately (primary_layer).
+    outputs = [tensors[key] for key in raw]
+    keras_model = keras.Model(inputs, outputs[0] if len(outputs) == 1 else outputs,
+                              name=_keras_name(name))
+    if logits_layer is None and "logits" in layer_names:
+        logits_layer = layer_names["logits"]
+    return RestoredVisionModel(
+        keras_model, hidden_layer=wrapper.name, output_layers=layer_names,
+        primary_layer=layer_names[primary_key] if primary_key is not None else None,
+        source=source, value_range=value_range, channel_order=channel_order, labels=labels,
+        logits_layer=logits_layer, layer_kinds={n: "output" for n in layer_names.values()},
+        name=name)
+
+
+def _saved_model_dir(path: str) -> bool:
+    return any(os.path.isfile(os.path.join(path, f)) for f in SAVED_MODEL_FILES)
+
+
+def _display_name(path: str) -> str:
+    return os.path.basename(os.path.normpath(path)) or "saved_model"
+
+
+# ----------------------------------------------------------------- SavedModel
+def load_saved_model(path: str | os.PathLike, *, value_range: Sequence[float],
+                     channel_order: str = "RGB", input_size: int | tuple[int, int] | None = None,
+                     signature: str | None = None, output_key: str | None = None,
+                     labels: Sequence[str] | None = None, logits_layer: str | None = None,
+                     name: str | None = None,
+                     custom_objects: Mapping[str, Any] | None = None) -> VisionModel:
+    """Loads a Keras file or a TensorFlow SavedModel directory as a :class:`VisionModel`.
+
+    * A ``.keras`` / ``.h5`` file, or a directory holding exactly one ``.keras``
+      file: loaded with Keras, so every layer is reachable (``custom_objects``
+      is passed to ``keras.saving.load_model``).
+    * Any other SavedModel directory (``tf.saved_model.save``, Keras 3
+      ``model.export``, Keras 2 ``model.save``): Keras 3 cannot rebuild its
+      layers, so it is wrapped as one function whose *outputs* are the layers.
+      The function is ``signature`` (default: "serving_default", else the
+      object's ``__call__``, else its only signature). Inner activations are
+      reachable only if the signature returns them.
+
+    Args:
+      path: the file or directory.
+      value_range: the (low, high) pixel range the model expects. Required.
+      channel_order: "RGB" or "BGR".
+      input_size: image size (int or (height, width)) of a SavedModel whose
+        function does not fix it; a function that fixes it must agree.
+      signature: the SavedModel function to call (a signature name, or
+        "__call__").
+      output_key: which output is the model's prediction when there are
+        several (default: the only one, else "default", "logits", ...).
+      labels, logits_layer, name: as for :func:`from_keras`; a SavedModel
+        output called "logits" is the logits layer unless told otherwise.
+    """
+    low_high = _require_value_range(value_range, "load_saved_model")
+    order = _check_channel_order(channel_order)
+    size = _check_input_size(input_size)
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No model at {path!r}: expected a .keras/.h5 file or a "
+                                "SavedModel directory.")
+    if os.path.isfile(path) and os.path.basename(path) in SAVED_MODEL_FILES:
+        path = os.path.dirname(path) or "."
+    keras_file = _keras_file_in(path)
+    if keras_file is not None:
+        extra = {"input_size": input_size, "signature": signature, "output_key": output_key}
+        given = [k for k, v in extra.items() if v is not None]
+        if given:
+            raise ValueError(
+                f"{', '.join(given)} apply to SavedModel functions only, but {keras_file!r} is a "
+                "Keras file whose layers and input shape come from the file.")
+        return _load_keras_file(keras_file, value_range=low_high, channel_order=order,
+                                labels=labels, logits_layer=logits_layer, name=name,
+                                custom_objects=custom_objects)
+    if not _saved_model_dir(path):
+        raise ValueError(
+            f"{path!r} is neither a Keras file ({', '.join(KERAS_FILE_SUFFIXES)}) nor a SavedModel "
+            f"directory (no {' or '.join(SAVED_MODEL_FILES)} in it).")
+    display = name or _display_name(path)
+    source = f"SavedModel {path!r}"
+    restored = tf.saved_model.load(path)
+    endpoint = _select_endpoint(restored, signature, source,
+                                (SERVING_SIGNATURE, CALL_ENDPOINT, TF1_HUB_SIGNATURE))
+    return _wrap_endpoint(endpoint, value_range=low_high, channel_order=order, input_size=size,
+                          output_key=output_key, labels=labels, logits_layer=logits_layer,
+                          name=display, source=source)
+
+
+def _keras_file_in(path: str) -> str | None:
+    """The Keras file ``path`` is, or the single ``.keras`` file in directory ``path``."""
+    if os.path.isfile(path):
+        if path.lower().endswith(KERAS_FILE_SUFFIXES):
+            return path
+        raise ValueError(
+            f"{path!r} is not a Keras file ({', '.join(KERAS_FILE_SUFFIXES)}) nor a SavedModel "
+            "directory.")
+    found = sorted(f for f in os.listdir(path) if f.lower().endswith(".keras"))
+    if len(found) > 1:
+        raise ValueError(
+            f"{path!r} holds several Keras files ({', '.join(found)}); pass the one to load.")
+    return os.path.join(path, found[0]) if found else None
+
+
+# --------------------------------------------------------------------- TF-Hub
+def load_hub(handle_or_path: str | os.PathLike, *, value_range: Sequence[float],
+             channel_order: str = "RGB", output_key: str | None = None,
+             signature: str | None = None, input_size: int | tuple[int, int] | None = None,
+             labels: Sequence[str] | None = None, logits_layer: str | None = None,
+             name: str | None = None, tags: Sequence[str] | None = None) -> VisionModel:
+    """Loads a TF-Hub model (handle, URL or local hub-format directory) as a :class:`VisionModel`.
+
+    The module is loaded with ``tensorflow_hub.load`` (downloaded and cached
+    by tensorflow_hub for a handle such as
+    ``https://tfhub.dev/google/imagenet/mobilenet_v2_100_224/classification/5``
+    or ``https://www.kaggle.com/models/...``; set ``TFHUB_CACHE_DIR`` to choose
+    the cache). ``hub.KerasLayer`` is not used because it is built on Keras 2
+    (tf_keras) and does not mix with Keras 3 models.
+
+    The module's ``__call__`` is used (TF2 "reusable SavedModel" convention,
+    called with ``training=False`` when it accepts it); a TF1 Hub module is
+    called through its "default" signature. The layers are the module's
+    outputs: one layer called "output" for a single tensor, one per key for a
+    dict. Inner activations are not reachable unless the module returns them.
+
+    Limitations: a module that takes integer (uint8) images still predicts,
+    but gradients do not flow through the rounding, so it cannot be
+    visualized; modules that need several inputs are not supported.
+
+    Args:
+      handle_or_path: TF-Hub handle/URL or local directory.
+      value_range: pixel range the module expects; most TF2 hub image models
+        use (0, 1). Required.
+      channel_order: "RGB" or "BGR".
+      output_key: which output is the prediction when there are several.
+      signature: call this signature (or "__call__") instead of the default.
+      input_size: image size when the module does not fix it.
+      labels, logits_layer, name: as for :func:`from_keras`.
+      tags: graph tags of a TF1 Hub module, passed to ``hub.load``.
+    """
+    low_high = _require_value_range(value_range, "load_hub")
+    order = _check_channel_order(channel_order)
+    size = _check_input_size(input_size)
+    handle = os.fspath(handle_or_path)
+    if not isinstance(handle, str):
+        raise TypeError(f"handle_or_path must be a string or path, got {type(handle).__name__}.")
+    if not handle.startswith(REMOTE_PREFIXES) and not os.path.isdir(handle):
+        raise FileNotFoundError(
+            f"No TF-Hub module at {handle!r}: expected a handle such as https://tfhub.dev/... or "
+            "https://www.kaggle.com/models/..., or a local hub-format SavedModel directory.")
+    try:
+        import tensorflow_hub as hub
+    except ImportError as error:
+        raise ImportError("load_hub needs the tensorflow_hub package: pip install "
+                          "tensorflow-hub.") from error
+    source = f"TF-Hub module {handle!r}"
+    restored = hub.load(handle, tags=tags)
+    endpoint = _select_endpoint(restored, signature, source,
+                                (CALL_ENDPOINT, TF1_HUB_SIGNATURE, SERVING_SIGNATURE))
+    return _wrap_endpoint(endpoint, value_range=low_high, channel_order=order, input_size=size,
+                          output_key=output_key, labels=labels, logits_layer=logits_layer,
+                          name=name or _hub_display_name(handle), source=source)
+
+
+def _hub_display_name(handle: str) -> str:
+    parts = [p for p in handle.rstrip("/").split("/") if p and not p.isdigit()]
+    # ".../mobilenet_v2_100_224/classification/5" -> "mobilenet_v2_100_224_classification"
+    return "_".join(parts[-2:]) if handle.startswith(REMOTE_PREFIXES) else _display_name(handle)
+
+
+# ----------------------------------------------------------------- one entry
+def load(model_or_path, *, value_range: Sequence[float] | None = None, channel_order: str = "RGB",
+         weights: str | None = None, **kwargs) -> VisionModel:
+    """One entry point for every kind of model (used by the command line's ``--model``).
+
+    Accepts:
+      * "inceptionv1" (any case; also "inception_v1", "googlenet"): lucid2's
+        InceptionV1 with ``weights`` (it knows its own value range);
+      * a :class:`VisionModel`: returned as is;
+      * a ``keras.Model``: :func:`from_keras`;
+      * a path to a ``.keras`` / ``.h5`` file or a SavedModel directory:
+        :func:`load_saved_model` (a TF1 Hub module directory goes to
+        :func:`load_hub`);
+      * a TF-Hub handle (``https://tfhub.dev/...``,
+        ``https://www.kaggle.com/models/...``, any http(s):// or gs:// URL):
+        :func:`load_hub`.
+
+    For anything but InceptionV1, ``value_range`` is required. Other keyword
+    arguments go to the loader chosen (e.g. ``labels``, ``input_size``,
+    ``output_key``, ``signature``).
+    """
+    if isinstance(model_or_path, VisionModel):
+        if value_range is not None or weights is not None or kwargs:
+            raise ValueError("model_or_path is already a lucid2 VisionModel; it takes no "
+                             "value_range, weights or loader options.")
+        return model_or_path
+    if isinstance(model_or_path, str) and model_or_path.strip().lower() in INCEPTIONV1_NAMES:
+        return _load_inceptionv1(value_range, channel_order, weights, kwargs)
+    if type(model_or_path).__module__.startswith("tf_keras"):
+        return from_keras(model_or_path, value_range=value_range)  # raises its Keras 2 advice
+    if not isinstance(model_or_path, (keras.Model, str, os.PathLike)):
+        raise TypeError(f"Cannot load a model from {type(model_or_path).__name__}; expected "
+                        f"{ACCEPTED_MODELS}.")
+    if weights is not None:
+        raise ValueError("weights applies to 'inceptionv1' only; other models carry their own.")
+    what = f"load({model_or_path!r})" if not isinstance(model_or_path, keras.Model) else "load"
+    low_high = _require_value_range(value_range, what)
+    if isinstance(model_or_path, keras.Model):
+        return from_keras(model_or_path, value_range=low_high, channel_order=channel_order,
+                          **kwargs)
+    path = os.fspath(model_or_path)
+    if path.startswith(REMOTE_PREFIXES):
+        return load_hub(path, value_range=low_high, channel_order=channel_order, **kwargs)
+    if os.path.isdir(path) and os.path.isfile(os.path.join(path, TF1_HUB_MODULE_FILE)):
+        return load_hub(path, value_range=low_high, channel_order=channel_order, **kwargs)
+    if os.path.exists(path):
+        return load_saved_model(path, value_range=low_high, channel_order=channel_order, **kwargs)
+    if os.sep in path or "/" in path or path.lower().endswith(KERAS_FILE_SUFFIXES):
+        raise FileNotFoundError(f"No model at {path!r}. Expected {ACCEPTED_MODELS}.")
+    raise ValueError(f"Unknown model {path!r}. Expected {ACCEPTED_MODELS}.")
+
+
+def _load_inceptionv1(value_range, channel_order, weights, kwargs) -> VisionModel:
+    if value_range is not None:
+        raise ValueError("InceptionV1 knows its own value range (-117, 138); do not pass "
+                         "value_range for it.")
+    if _check_channel_order(channel_order) != "RGB":
+        raise ValueError("InceptionV1 takes RGB images; channel_order cannot be changed.")
+    if kwargs:
+        raise TypeError(f"InceptionV1 takes only weights=, got {', '.join(sorted(kwargs))}.")
+    # Imported here so that loading a user's model never builds InceptionV1's code.
+    from lucid2.modelzoo.inceptionv1 import InceptionV1
+    return InceptionV1() if weights is None else InceptionV1(weights=weights)

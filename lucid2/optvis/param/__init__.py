@@ -1,0 +1,38 @@
+"""Image parameterizations: trainable modules that produce images in [0, 1].
+
+Start with :func:`image` (Lucid's default: Fourier coefficients, ImageNet
+color decorrelation, sigmoid). Every ``ImageParam`` creates its variables
+once, at construction (seed them with ``keras.utils.set_random_seed``), and
+computes its (batch, height, width, channels) float32 image on each call,
+inside or outside a ``tf.function``.
+
+Building blocks return raw, unconstrained params (:class:`RawParam`) that add
+up with ``+``: :func:`pixel_image`, :func:`fft_image`, :func:`lowres_tensor`,
+:func:`laplacian_pyramid`, :func:`interpolate_frames`. Turn one into an image
+with :func:`as_image`, or map a tensor with :func:`to_valid_rgb`.
+"""
+
+from lucid2.optvis.param.base import ImageParam, RawParam, SumParam
+from lucid2.optvis.param.color import (COLOR_CORRELATION_NORMALIZED, COLOR_CORRELATION_SVD_SQRT,
+                                       COLOR_MEAN, VALID_RGB_MODES, constrain_l_inf,
+                                       linear_decorrelate_color, to_valid_rgb)
+from lucid2.optvis.param.cppn import CPPN, cppn
+from lucid2.optvis.param.images import (RGBImage, as_image, grayscale_image, image,
+                                        laplacian_pyramid_image)
+from lucid2.optvis.param.lowres import ALIGN_MODES, LowresTensor, lowres_tensor, resize_linear_nd
+from lucid2.optvis.param.pyramid import laplacian_pyramid
+from lucid2.optvis.param.shared import (FrameInterpolation, InterpolationImage,
+                                        image_interpolation, interpolate_frames,
+                                        interpolation_weights, shared_image)
+from lucid2.optvis.param.spatial import (DEFAULT_SD, FFTImage, PixelImage, fft_image, pixel_image,
+                                         rfft2d_freqs)
+
+__all__ = [
+    "ALIGN_MODES", "COLOR_CORRELATION_NORMALIZED", "COLOR_CORRELATION_SVD_SQRT", "COLOR_MEAN",
+    "CPPN", "DEFAULT_SD", "FFTImage", "FrameInterpolation", "ImageParam", "InterpolationImage",
+    "LowresTensor", "PixelImage", "RGBImage", "RawParam", "SumParam", "VALID_RGB_MODES",
+    "as_image", "constrain_l_inf", "cppn", "fft_image", "grayscale_image", "image",
+    "image_interpolation", "interpolate_frames", "interpolation_weights", "laplacian_pyramid",
+    "laplacian_pyramid_image", "linear_decorrelate_color", "lowres_tensor", "pixel_image",
+    "resize_linear_nd", "rfft2d_freqs", "shared_image", "to_valid_rgb",
+]

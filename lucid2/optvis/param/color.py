@@ -1,0 +1,81 @@
+"""Colors: ImageNet color decorrelation and the maps to valid RGB in [0, 1]."""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from lucid2.optvis.param import _checks
+
+# Square root of ImageNet's RGB color correlation matrix, as published by Lucid.
+COLOR_CORRELATION_SVD_SQRT = np.array(
+    [[0.26, 0.09, 0.02],
+     [0.27, 0.00, -0.05],
+     [0.27, -0.09, 0.03]], dtype=np.float32)
+# Normalized by the largest column norm so that no decorrelated direction is
+# amplified (Lucid's normalization).
+COLOR_CORRELATION_NORMALIZED = (
+    COLOR_CORRELATION_SVD_SQRT / np.max(np.linalg.norm(COLOR_CORRELATION_SVD_SQRT, axis=0)))
+# ImageNet's mean color, the center of the clipped (non-sigmoid) decorrelated space.
+COLOR_MEAN = np.array([0.48, 0.46, 0.41], dtype=np.float32)
+# Center of the clipped space when colors are not decorrelated: mid-gray.
+GRAY = 0.5
+
+VALID_RGB_MODES = ("sigmoid", "clip")
+
+
+def linear_decorrelate_color(t: tf.Tensor) -> tf.Tensor:
+    """Maps colors from the decorrelated space to RGB (times the normalized sqrt-correlation).
+
+    ``t``'s last axis must have 3 channels.
+    """
+    t = tf.convert_to_tensor(t, dtype_hint=tf.float32)
+    if t.shape.rank is not None and t.shape[-1] != 3:
+        raise ValueError(f"Color decorrelation needs 3 channels in the last axis, got {t.shape}.")
+    return tf.einsum("...c,rc->...r", t, COLOR_CORRELATION_NORMALIZED)
+
+
+@tf.custom_gradient
+def constrain_l_inf(x: tf.Tensor):
+    """Clips ``x`` to [-1, 1] while keeping gradients that lead back inside.
+
+    Forward: ``x / max(1, |x|)``. Backward: the incoming gradient passes
+    through unchanged (so clipped values can still move), except where
+    ``|x| >= 1`` and a descent step ``x - lr * grad`` would push ``x`` further
+    out: there it is zero. This assumes the gradient is of a loss being
+    minimized (e.g. ``-objective``), which is how optimizers apply it.
+    """
+    y = x / tf.maximum(1.0, tf.abs(x))
+
+    def grad(upstream):
+        at_edge = tf.abs(x) >= 1.0
+        outward = x * upstream < 0.0
+        return tf.where(tf.logical_and(at_edge, outward), tf.zeros_like(upstream), upstream)
+
+    return y, grad
+
+
+def squash(t: tf.Tensor, valid_rgb: str = "sigmoid", center=GRAY) -> tf.Tensor:
+    """Maps a raw tensor into [0, 1] by sigmoid, or by clipping ``t + center`` (L-infinity ball)."""
+    valid_rgb = _checks.choice("valid_rgb", valid_rgb, VALID_RGB_MODES)
+    if valid_rgb == "sigmoid":
+        return tf.sigmoid(t)
+    return constrain_l_inf(2.0 * (t + center) - 1.0) / 2.0 + 0.5
+
+
+def to_valid_rgb(t: tf.Tensor, decorrelate: bool = False, sigmoid: bool = True) -> tf.Tensor:
+    """Maps the last (color) axis of a raw tensor to valid RGB in [0, 1].
+
+    Args:
+      t: raw tensor whose last axis holds 3 colors.
+      decorrelate: interpret the colors as coordinates in ImageNet's
+        decorrelated color space and map them to RGB first.
+      sigmoid: constrain with a sigmoid (True) or by clipping with
+        :func:`constrain_l_inf` (False). Clipping is centered on ImageNet's
+        mean color when decorrelating (as in Lucid) and on mid-gray otherwise
+        (Lucid used 0 there, which starts from a black image).
+    """
+    t = tf.convert_to_tensor(t, dtype_hint=tf.float32)
+    if decorrelate:
+        t = linear_decorrelate_color(t)
+    return squash(t, "sigmoid" if sigmoid else "clip", COLOR_MEAN if decorrelate else GRAY)

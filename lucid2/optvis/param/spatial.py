@@ -1,0 +1,105 @@
+"""Spatial parameterizations: a pixel grid, or 2D Fourier coefficients.
+
+Both return raw (unconstrained) tensors; :mod:`.color` maps them to valid RGB.
+"""
+
+from __future__ import annotations
+
+
+import numpy as np
+import tensorflow as tf
+
+from lucid2.optvis.param import _checks
+from lucid2.optvis.param.base import RawParam
+
+# Lucid's initial standard deviation of every parameterization's variables.
+DEFAULT_SD = 0.01
+# Lucid divides the inverse FFT's output by 4, an empirical constant that keeps
+# the initial image small and step sizes similar to pixel-space optimization.
+FFT_OUTPUT_DIVISOR = 4.0
+
+
+class PixelImage(RawParam):
+    """A raw tensor that is simply a variable of the requested shape (Lucid's ``naive``)."""
+
+    def __init__(self, shape, sd: float | None = None, init_val=None, name: str | None = None):
+        shape = _checks.shape("shape", shape, rank=4)
+        if init_val is not None and sd is not None:
+            raise ValueError("pixel_image takes either sd (random init) or init_val, not both.")
+        if init_val is not None:
+            init = np.array(init_val, dtype=np.float32)
+            if init.shape != shape:
+                raise ValueError(f"init_val must have shape {shape}, got {init.shape}.")
+            if not np.all(np.isfinite(init)):
+                raise ValueError("init_val must be finite.")
+        else:
+            init = tf.random.normal(shape, stddev=_checks.optional_sd(sd, DEFAULT_SD))
+        super().__init__(shape, name=name)
+        self.pixels = tf.Variable(init, name="pixels")
+
+    def __call__(self) -> tf.Tensor:
+        return tf.identity(self.pixels)
+
+
+def pixel_image(shape, sd: float | None = None, init_val=None) -> PixelImage:
+    """A naive pixel parameterization of a (batch, height, width, channels) tensor.
+
+    Args:
+      shape: (batch, height, width, channels).
+      sd: standard deviation of the random normal init (default 0.01).
+      init_val: an explicit initial value of ``shape`` instead of random noise.
+    """
+    return PixelImage(shape, sd=sd, init_val=init_val)
+
+
+def rfft2d_freqs(h: int, w: int) -> np.ndarray:
+    """Frequency magnitudes (cycles per pixel) of the (h, w // 2 + 1) real 2D spectrum."""
+    fy = np.fft.fftfreq(h)[:, None]
+    fx = np.fft.rfftfreq(w)[None, :]
+    return np.sqrt(fx * fx + fy * fy)
+
+
+class FFTImage(RawParam):
+    """A raw tensor parameterized by its 2D Fourier coefficients, scaled by 1/f^decay_power.
+
+    The variable holds the real and imaginary parts of the spectrum of every
+    image and channel. Each coefficient is multiplied by
+    ``sqrt(h * w) / max(f, 1 / max(h, w)) ** decay_power``: dividing by the
+    frequency whitens natural-image-like spectra so that gradient steps act on
+    all frequencies alike, and ``sqrt(h * w)`` makes the map energy-preserving
+    (up to the constant divisor) so learning rates match pixel optimization.
+    """
+
+    def __init__(self, shape, sd: float | None = None, decay_power: float = 1.0,
+                 name: str | None = None):
+        shape = _checks.shape("shape", shape, rank=4)
+        decay_power = _checks.finite_float("decay_power", decay_power)
+        if decay_power < 0:
+            raise ValueError(f"decay_power must be >= 0, got {decay_power}.")
+        sd = _checks.optional_sd(sd, DEFAULT_SD)
+        batch, h, w, ch = shape
+        super().__init__(shape, name=name)
+        freqs = rfft2d_freqs(h, w)
+        scale = np.sqrt(w * h) / np.maximum(freqs, 1.0 / max(w, h)) ** decay_power
+        self.decay_power = decay_power
+        self._scale = scale.astype(np.float32)
+        self.spectrum = tf.Variable(
+            tf.random.normal((2, batch, ch) + freqs.shape, stddev=sd), name="spectrum")
+
+    def __call__(self) -> tf.Tensor:
+        _, h, w, _ = self.shape
+        scaled = tf.complex(self.spectrum[0] * self._scale, self.spectrum[1] * self._scale)
+        # irfft2d works on the two innermost axes: (batch, channels, h, w).
+        channels_first = tf.signal.irfft2d(scaled, fft_length=[h, w])
+        return tf.transpose(channels_first, (0, 2, 3, 1)) / FFT_OUTPUT_DIVISOR
+
+
+def fft_image(shape, sd: float | None = None, decay_power: float = 1.0) -> FFTImage:
+    """A Fourier-space parameterization of a (batch, height, width, channels) tensor.
+
+    Args:
+      shape: (batch, height, width, channels).
+      sd: standard deviation of the random normal init of the coefficients (default 0.01).
+      decay_power: coefficients are scaled by 1 / f**decay_power (0 gives white noise).
+    """
+    return FFTImage(shape, sd=sd, decay_power=decay_power)

@@ -1,0 +1,396 @@
+"""Random transformations that feature visualizations should be robust to.
+
+A transform is a callable ``t(images, rng) -> images`` on float32
+(N, H, W, C) tensors. Everything happens in the graph and is differentiable
+with respect to ``images``; random draws come only from ``rng`` (a
+``tf.random.Generator``), so a generator with a fixed seed gives bit-identical
+sequences. Sizes are read with ``tf.shape``, so one ``tf.function`` serves
+every image size and every random draw without retracing.
+
+Randomness per image: :func:`pad` with ``constant_value="uniform"``,
+:func:`jitter` and :func:`random_rotate` draw separate values for each image
+of the batch. :func:`random_scale` draws one factor per call for the whole
+batch, because all images of a batch must keep the same size.
+
+Lists: ``standard_transforms`` (Lucid's defaults) and ``article_transforms``
+(the Feature Visualization article's footnote, cropped back to the input
+size by :func:`preserve_size`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Sequence
+
+import tensorflow as tf
+
+from lucid2.optvis.param import _checks
+
+Transform = Callable[[tf.Tensor, tf.random.Generator], tf.Tensor]
+
+PAD_MODES = ("constant", "reflect", "symmetric")
+ANGLE_UNITS = ("degrees", "radians")
+FILL_MODES = ("constant", "reflect", "wrap", "nearest")
+# Gray: the value Lucid pads with, also used to fill corners uncovered by rotation.
+DEFAULT_FILL = 0.5
+
+
+def _as_images(images) -> tf.Tensor:
+    dtype = getattr(images, "dtype", None)
+    if dtype is not None and not tf.as_dtype(dtype).is_floating:
+        raise TypeError(f"Transforms take float images, got dtype {tf.as_dtype(dtype).name}.")
+    images = tf.convert_to_tensor(images, dtype_hint=tf.float32)
+    if not images.dtype.is_floating:
+        raise TypeError(f"Transforms take float images, got dtype {images.dtype.name}.")
+    if images.dtype != tf.float32:
+        images = tf.cast(images, tf.float32)
+    if images.shape.rank is not None and images.shape.rank != 4:
+        raise ValueError(f"Transforms take (N, H, W, C) images, got shape {images.shape}.")
+    return images
+
+
+def _check_rng(rng) -> None:
+    if not isinstance(rng, tf.random.Generator):
+        raise TypeError(
+            "Transforms draw random numbers from a tf.random.Generator, e.g. "
+            f"tf.random.Generator.from_seed(0); got {type(rng).__name__}.")
+
+
+def _static_hw(images: tf.Tensor) -> tuple[int | None, int | None]:
+    return images.shape[1], images.shape[2]
+
+
+class TransformBase:
+    """Checks the inputs, then calls ``_apply``; subclasses describe themselves in ``repr``."""
+
+    def __call__(self, images, rng: tf.random.Generator) -> tf.Tensor:
+        _check_rng(rng)
+        return self._apply(_as_images(images), rng)
+
+    def _apply(self, images: tf.Tensor, rng: tf.random.Generator) -> tf.Tensor:
+        raise NotImplementedError
+
+
+class _Pad(TransformBase):
+    def __init__(self, w: int, mode: str, constant_value):
+        self.w = _checks.non_negative_int("w", w)
+        self.mode = _checks.choice("mode", mode, PAD_MODES)
+        if isinstance(constant_value, str):
+            if constant_value != "uniform":
+                raise ValueError(
+                    f"constant_value must be a number or 'uniform', got {constant_value!r}.")
+            self.constant_value = constant_value
+        else:
+            self.constant_value = _checks.finite_float("constant_value", constant_value)
+
+    def _apply(self, images, rng):
+        if self.w == 0:
+            return tf.identity(images)
+        paddings = [(0, 0), (self.w, self.w), (self.w, self.w), (0, 0)]
+        if self.mode != "constant":
+            h, w = _static_hw(images)
+            if self.mode == "reflect" and any(s is not None and s <= self.w for s in (h, w)):
+                raise ValueError(
+                    f"Reflect padding by {self.w} needs images larger than {self.w} pixels, "
+                    f"got shape {images.shape}.")
+            return tf.pad(images, paddings, mode=self.mode.upper())
+        if self.constant_value != "uniform":
+            return tf.pad(images, paddings, constant_values=self.constant_value)
+        # One uniform gray level per image, written only where the padding is.
+        values = rng.uniform(tf.stack([tf.shape(images)[0], 1, 1, 1]), dtype=tf.float32)
+        inside = tf.pad(tf.ones_like(images[..., :1]), paddings)
+        return tf.pad(images, paddings) + (1.0 - inside) * values
+
+    def __repr__(self):
+        return f"pad({self.w}, mode={self.mode!r}, constant_value={self.constant_value!r})"
+
+
+def pad(w: int, mode: str = "constant", constant_value=DEFAULT_FILL) -> Transform:
+    """Pads each side of the images by ``w`` pixels.
+
+    Args:
+      w: pixels added on each side (>= 0).
+      mode: "constant", "reflect" (needs images larger than ``w``) or "symmetric".
+      constant_value: fill of the constant mode, a number or "uniform" (a
+        random gray level per image).
+    """
+    return _Pad(w, mode, constant_value)
+
+
+class _Jitter(TransformBase):
+    def __init__(self, d: int):
+        self.d = _checks.non_negative_int("d", d)
+
+    def _apply(self, images, rng):
+        if self.d == 0:
+            return tf.identity(images)
+        h, w = _static_hw(images)
+        if any(s is not None and s <= self.d for s in (h, w)):
+            raise ValueError(
+                f"jitter({self.d}) needs images larger than {self.d} pixels, got {images.shape}.")
+        shape = tf.shape(images)
+        n, height, width = shape[0], shape[1], shape[2]
+        # Offsets in {0, ..., d}, independently per image and axis (Lucid's random_crop).
+        offsets = rng.uniform(tf.stack([2, n]), minval=0, maxval=self.d + 1, dtype=tf.int32)
+        rows = offsets[0][:, None] + tf.range(height - self.d)[None, :]
+        cols = offsets[1][:, None] + tf.range(width - self.d)[None, :]
+        out = tf.gather(images, rows, axis=1, batch_dims=1)
+        out = tf.gather(out, cols, axis=2, batch_dims=1)
+        out.set_shape([images.shape[0], None if h is None else h - self.d,
+                       None if w is None else w - self.d, images.shape[3]])
+        return out
+
+    def __repr__(self):
+        return f"jitter({self.d})"
+
+
+def jitter(d: int) -> Transform:
+    """Randomly crops ``d`` pixels off each image's height and width (shifts by 0..d pixels).
+
+    Each image gets its own vertical and horizontal offset; the output is
+    (N, H - d, W - d, C). ``jitter(0)`` is the identity.
+    """
+    return _Jitter(d)
+
+
+def _choices(name: str, values) -> tuple[float, ...]:
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        try:
+            values = tuple(values)
+        except TypeError:
+            raise TypeError(f"{name} must be a sequence of numbers, got {values!r}.") from None
+    if len(values) == 0:
+        raise ValueError(f"{name} must not be empty.")
+    return tuple(_checks.finite_float(f"{name} entry", v) for v in values)
+
+
+def _pick(rng: tf.random.Generator, values: tuple[float, ...], count) -> tf.Tensor:
+    """``count`` uniform picks (with repetition) from ``values``; repeated values weigh more."""
+    index = rng.uniform(tf.reshape(count, [1]), minval=0, maxval=len(values), dtype=tf.int32)
+    return tf.gather(tf.constant(values, dtype=tf.float32), index)
+
+
+class _RandomScale(TransformBase):
+    def __init__(self, scales):
+        self.scales = _choices("scales", scales)
+        if any(s <= 0 for s in self.scales):
+            raise ValueError(f"scales must all be > 0, got {self.scales}.")
+
+    def _apply(self, images, rng):
+        scale = _pick(rng, self.scales, 1)[0]
+        size = tf.cast(tf.shape(images)[1:3], tf.float32) * scale
+        # Truncate like Lucid, but never below one pixel.
+        size = tf.maximum(tf.cast(size, tf.int32), 1)
+        return tf.image.resize(images, size, method="bilinear")
+
+    def __repr__(self):
+        return f"random_scale({list(self.scales)})"
+
+
+def random_scale(scales: Sequence[float]) -> Transform:
+    """Resizes the batch (bilinearly) by a factor drawn uniformly from ``scales``.
+
+    One factor per call for the whole batch; the new size is
+    ``floor(factor * size)`` (at least 1 pixel) in height and width.
+    """
+    return _RandomScale(scales)
+
+
+def rotation_transforms(angles: tf.Tensor, height: tf.Tensor, width: tf.Tensor) -> tf.Tensor:
+    """(N, 8) projective transforms rotating images by ``angles`` (radians, counterclockwise).
+
+    Each row maps an output pixel (x, y) to the input position it samples:
+    the rotation of (x, y) by the angle about the image center.
+    """
+    cos, sin = tf.cos(angles), tf.sin(angles)
+    cx = (tf.cast(width, tf.float32) - 1.0) / 2.0
+    cy = (tf.cast(height, tf.float32) - 1.0) / 2.0
+    x_offset = cx - (cos * cx - sin * cy)
+    y_offset = cy - (sin * cx + cos * cy)
+    zeros = tf.zeros_like(angles)
+    return tf.stack([cos, -sin, x_offset, sin, cos, y_offset, zeros, zeros], axis=1)
+
+
+class _RandomRotate(TransformBase):
+    def __init__(self, angles, units: str, fill_mode: str, fill_value):
+        self.angles = _choices("angles", angles)
+        self.units = _checks.choice("units", units, ANGLE_UNITS)
+        self.fill_mode = _checks.choice("fill_mode", fill_mode, FILL_MODES)
+        self.fill_value = _checks.finite_float("fill_value", fill_value)
+        to_radians = math.pi / 180.0 if self.units == "degrees" else 1.0
+        self._radians = tuple(a * to_radians for a in self.angles)
+
+    def _apply(self, images, rng):
+        shape = tf.shape(images)
+        angles = _pick(rng, self._radians, shape[0])
+        out = tf.raw_ops.ImageProjectiveTransformV3(
+            images=images, transforms=rotation_transforms(angles, shape[1], shape[2]),
+            output_shape=shape[1:3], fill_value=self.fill_value, interpolation="BILINEAR",
+            fill_mode=self.fill_mode.upper())
+        out.set_shape(images.shape)
+        return out
+
+    def __repr__(self):
+        return (f"random_rotate({list(self.angles)}, units={self.units!r}, "
+                f"fill_mode={self.fill_mode!r}, fill_value={self.fill_value})")
+
+
+def random_rotate(angles: Sequence[float], units: str = "degrees", fill_mode: str = "constant",
+                  fill_value: float = DEFAULT_FILL) -> Transform:
+    """Rotates each image about its center by its own angle drawn uniformly from ``angles``.
+
+    Positive angles rotate counterclockwise (``np.rot90``'s sense). Bilinear
+    sampling; the size is unchanged. Uncovered corners are filled per
+    ``fill_mode`` ("constant" with ``fill_value``, "reflect", "wrap",
+    "nearest"). Lucid filled with 0 (black); the default here is the gray of
+    the standard padding, so rotation does not add dark corners.
+    """
+    return _RandomRotate(angles, units, fill_mode, fill_value)
+
+
+class _CropOrPadTo(TransformBase):
+    def __init__(self, height, width, constant_value):
+        self.height = _checks.positive_int("height", height)
+        self.width = _checks.positive_int("width", width)
+        self.constant_value = _checks.finite_float("constant_value", constant_value)
+
+    def _apply(self, images, rng):
+        out = _center_crop_or_pad(images, self.height, self.width, self.constant_value)
+        out.set_shape([images.shape[0], self.height, self.width, images.shape[3]])
+        return out
+
+    def __repr__(self):
+        return f"crop_or_pad_to({self.height}, {self.width}, constant_value={self.constant_value})"
+
+
+def _center_crop_or_pad(images: tf.Tensor, height, width, constant_value: float) -> tf.Tensor:
+    shape = tf.shape(images)
+    out = images
+    for axis, target in ((1, height), (2, width)):
+        size = shape[axis]
+        excess = tf.maximum(size - target, 0)
+        begin = [0, 0, 0, 0]
+        begin[axis] = excess // 2
+        length = [-1, -1, -1, -1]
+        length[axis] = tf.minimum(size, target)
+        out = tf.slice(out, tf.stack(begin), tf.stack(length))
+        missing = tf.maximum(target - size, 0)
+        paddings = [[0, 0]] * 4
+        paddings[axis] = [missing // 2, missing - missing // 2]
+        out = tf.pad(out, tf.stack(paddings), constant_values=constant_value)
+    return out
+
+
+def crop_or_pad_to(height: int, width: int, constant_value: float = DEFAULT_FILL) -> Transform:
+    """Centrally crops or pads (with ``constant_value``) the images to ``height`` x ``width``.
+
+    Meant as the last transform for models that need a fixed input size; the
+    output has a static spatial shape.
+    """
+    return _CropOrPadTo(height, width, constant_value)
+
+
+def _check_transforms(transforms) -> tuple[Transform, ...]:
+    if callable(transforms):
+        raise TypeError("Pass a list of transforms, e.g. [transform.jitter(4)], not a single one.")
+    try:
+        transforms = tuple(transforms)
+    except TypeError:
+        raise TypeError(f"transforms must be a list of callables, got {transforms!r}.") from None
+    for t in transforms:
+        if not callable(t):
+            raise TypeError(f"Every transform must be callable (images, rng), got {t!r}.")
+    return transforms
+
+
+class _Compose(TransformBase):
+    def __init__(self, transforms):
+        self.transforms = _check_transforms(transforms)
+
+    def _apply(self, images, rng):
+        for t in self.transforms:
+            images = t(images, rng)
+        return images
+
+    def __repr__(self):
+        return f"compose([{', '.join(map(repr, self.transforms))}])"
+
+
+def compose(transforms: Sequence[Transform]) -> Transform:
+    """One transform applying ``transforms`` in order, all drawing from the same ``rng``."""
+    return _Compose(transforms)
+
+
+class _PreserveSize(_Compose):
+    def __init__(self, transforms, constant_value):
+        super().__init__(transforms)
+        self.constant_value = _checks.finite_float("constant_value", constant_value)
+
+    def _apply(self, images, rng):
+        shape = tf.shape(images)
+        out = _center_crop_or_pad(super()._apply(images, rng), shape[1], shape[2],
+                                  self.constant_value)
+        out.set_shape(images.shape)
+        return out
+
+    def __repr__(self):
+        return f"preserve_size([{', '.join(map(repr, self.transforms))}])"
+
+
+def preserve_size(transforms: Sequence[Transform],
+                  constant_value: float = DEFAULT_FILL) -> Transform:
+    """Applies ``transforms``, then centrally crops (or pads) back to the input's own size."""
+    return _PreserveSize(transforms, constant_value)
+
+
+class _CollapseAlpha(TransformBase):
+    def _apply(self, images, rng):
+        if images.shape[-1] is not None and images.shape[-1] != 4:
+            raise ValueError(f"collapse_alpha needs RGBA images, got shape {images.shape}.")
+        rgb, alpha = images[..., :3], images[..., 3:4]
+        background = rng.uniform(tf.stack([tf.shape(images)[0], 1, 1, 3]), dtype=tf.float32)
+        return alpha * rgb + (1.0 - alpha) * background
+
+    def __repr__(self):
+        return "collapse_alpha()"
+
+
+def collapse_alpha() -> Transform:
+    """Composites RGBA images over a random uniform color per image, giving RGB.
+
+    Optimizing through random backgrounds makes transparent regions carry no
+    information, so alpha marks what the model needs (Lucid's
+    ``collapse_alpha_random`` used random noise images instead of flat colors).
+    """
+    return _CollapseAlpha()
+
+
+# Lucid's defaults: pad 12 with gray, jitter 8, scale by 0.9 ... 1.1, rotate by
+# -10 ... 10 degrees (0 five extra times), jitter 4. 128 px become about 140 px.
+STANDARD_SCALES = tuple(1 + (i - 5) / 50.0 for i in range(11))
+STANDARD_ANGLES = tuple(range(-10, 11)) + 5 * (0,)
+standard_transforms: list[Transform] = [
+    pad(12, mode="constant", constant_value=0.5),
+    jitter(8),
+    random_scale(STANDARD_SCALES),
+    random_rotate(STANDARD_ANGLES),
+    jitter(4),
+]
+
+# The article's footnote: pad 16, jitter 16, scale from (1, 0.975, 1.025, 0.95,
+# 1.05), rotate by -5 ... 5 degrees, jitter 8, then crop the padding back off.
+# The footnote does not say how that crop is done; one preserve_size entry
+# centrally crops (or pads with gray) to the input's own size, so the model
+# sees images of the parameterization's size with the content centered. Use
+# compose(article_transforms) or extend the list.
+ARTICLE_SCALES = (1, 0.975, 1.025, 0.95, 1.05)
+ARTICLE_ANGLES = tuple(range(-5, 6))
+article_transforms: list[Transform] = [
+    preserve_size([
+        pad(16, mode="constant", constant_value=0.5),
+        jitter(16),
+        random_scale(ARTICLE_SCALES),
+        random_rotate(ARTICLE_ANGLES),
+        jitter(8),
+    ]),
+]
