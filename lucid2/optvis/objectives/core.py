@@ -1,0 +1,514 @@
+"""The :class:`Objective` type: immutable, composable, validated before compiling.
+
+An objective is a function from a :class:`Context` (layer activations of the
+transformed batch, plus the untransformed images) to a scalar tensor that
+rendering *maximizes*. Objectives combine with ``+``, ``-``, unary ``-``, ``*``
+and ``/`` (by numbers or by other objectives) into expression trees. Sums are
+flattened into one n-ary node, and every walk over a tree (evaluation,
+validation, descriptions) is iterative, so ``sum(list_of_5000_objectives)`` or
+a 10,000-deep chain of ``0.5 * x + y`` stays within Python's recursion limit.
+Operands are never modified: each operation returns a new node.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Callable, Iterator, Mapping, Sequence
+
+import tensorflow as tf
+
+INPUT = "input"  # Lucid's T("input"): the untransformed parameterized images.
+
+ObjectiveFunction = Callable[["Context"], "tf.Tensor"]
+LayerSpec = Callable[[object], Sequence[str]]
+CheckFunction = Callable[[object, "tuple | None"], None]
+
+
+class Context:
+    """What an objective sees when it is evaluated.
+
+    Calling the context with a layer name returns that layer's activations for
+    the transformed batch (NHWC); ``ctx("input")`` returns the untransformed
+    parameterized images (Lucid's ``T("input")``, with alpha if the
+    parameterization has it).
+
+    Args:
+      activations: layer name -> activation tensor of the transformed batch.
+      input: the untransformed images (N, H, W, C).
+      model: the model being visualized (for ``labels`` and ``logits_layer``).
+    """
+
+    def __init__(self, activations: Mapping[str, tf.Tensor], input: tf.Tensor,
+                 model: object | None = None):
+        self._activations = dict(activations)
+        self.input = input
+        self.model = model
+        self._cache: dict = {}
+
+    def cached(self, key, compute: Callable[[], tf.Tensor]) -> tf.Tensor:
+        """``compute()``, computed once per context for each ``key``.
+
+        Lets many objectives share one reduction (e.g. a sum of 1000 channel
+        objectives on one layer computes the layer's channel means once).
+        """
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    def __call__(self, name: str) -> tf.Tensor:
+        if name == INPUT:
+            return self.input
+        if name not in self._activations:
+            raise ValueError(
+                f"The objective asked for layer {name!r}, which was not computed (computed: "
+                f"{sorted(self._activations)}). Custom objectives must declare the layers they "
+                "read: Objective.from_function(fn, layers=[...]).")
+        return self._activations[name]
+
+    @property
+    def batch_size(self) -> int:
+        """The static batch size of the images."""
+        size = self.input.shape[0]
+        if size is None:
+            raise ValueError("The batch size of the images must be known statically.")
+        return int(size)
+
+    @property
+    def labels(self) -> list[str] | None:
+        return getattr(self.model, "labels", None)
+
+    @property
+    def logits_layer(self) -> str | None:
+        return getattr(self.model, "logits_layer", None)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _check_number(value, what: str) -> float:
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"Cannot {what} an objective by the non-finite number {value!r}.")
+    return number
+
+
+def format_number(value: float) -> str:
+    """A short, readable form of a coefficient (0.5, 0.001, 100, 1e-06)."""
+    return f"{value:g}"
+
+
+class Objective:
+    """A scalar to maximize, built from layer activations; immutable.
+
+    Build objectives with the factories of :mod:`lucid2.optvis.objectives`
+    (``channel``, ``neuron``, ...) and combine them with arithmetic::
+
+        obj = channel("mixed4a", 476) + 0.5 * channel("mixed4a", 460) - 1e-3 * L1()
+
+    ``obj(ctx)`` evaluates it on a :class:`Context`; ``obj.required_layers(model)``
+    lists the layers it reads; ``obj.validate(model, image_shape)`` checks layer
+    names, channel indices, batch targets and positions against a model.
+    """
+
+    _children: tuple["Objective", ...] = ()
+
+    def __init__(self):
+        object.__setattr__(self, "_description_cache", None)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"Objectives are immutable; cannot set {name!r}.")
+
+    def __delattr__(self, name):
+        raise AttributeError(f"Objectives are immutable; cannot delete {name!r}.")
+
+    # ------------------------------------------------------------ user hooks
+    @staticmethod
+    def from_function(fn: ObjectiveFunction, layers: Sequence[str] | None = None,
+                      description: str | None = None) -> "Objective":
+        """Wraps ``fn(ctx) -> scalar tensor`` (Lucid's ``fn(T)``) into an Objective.
+
+        ``layers`` names the layers ``fn`` reads. When omitted they are found
+        before compiling by calling ``fn`` once on zero activations of the right
+        shapes. A non-scalar result is summed, as Lucid's optimizer implicitly did.
+        """
+        if not callable(fn):
+            raise TypeError(f"fn must be callable, got {type(fn).__name__}.")
+        if layers is not None:
+            if isinstance(layers, str):
+                layers = (layers,)
+            layers = tuple(layers)
+            for name in layers:
+                if not isinstance(name, str):
+                    raise TypeError(f"layers must be layer names (strings), got {name!r}.")
+        name = getattr(fn, "__name__", "")
+        name = description or (f"Custom [{name}]" if name and name != "<lambda>" else "Custom")
+        return Leaf(_sum_if_needed(fn), name, layers=layers)
+
+    # ------------------------------------------------------------- evaluation
+    def __call__(self, ctx: Context) -> tf.Tensor:
+        """The objective's value on ``ctx``, a float32 scalar tensor."""
+        values: dict[int, tf.Tensor] = {}
+        stack: list[tuple[Objective, bool]] = [(self, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if id(node) in values:
+                continue
+            if not node._children:
+                values[id(node)] = node._leaf_value(ctx)
+            elif expanded:
+                values[id(node)] = node._combine([values[id(c)] for c in node._children])
+            else:
+                stack.append((node, True))
+                stack.extend((child, False) for child in node._children
+                             if id(child) not in values)
+        return values[id(self)]
+
+    def _leaf_value(self, ctx: Context) -> tf.Tensor:
+        raise NotImplementedError
+
+    def _combine(self, values: list[tf.Tensor]) -> tf.Tensor:
+        raise NotImplementedError
+
+    # ----------------------------------------------------------------- walks
+    def leaves(self) -> Iterator["Leaf"]:
+        """The distinct leaf objectives of this expression, in order."""
+        seen: set[int] = set()
+        stack: list[Objective] = [self]
+        while stack:
+            node = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if isinstance(node, Leaf):
+                yield node
+            stack.extend(reversed(node._children))
+
+    def required_layers(self, model, image_shape: Sequence[int] | None = None) -> tuple[str, ...]:
+        """Names of the model layers this objective reads (without ``"input"``), in order.
+
+        ``image_shape`` (N, H, W, C) is only needed for custom objectives that
+        did not declare their layers.
+        """
+        names: dict[str, None] = {}
+        for leaf in self.leaves():
+            for name in leaf.layer_names(model, image_shape):
+                if name != INPUT:
+                    names[name] = None
+        return tuple(names)
+
+    def reads_input(self, model, image_shape: Sequence[int] | None = None) -> bool:
+        """Whether the objective reads the untransformed images ``"input"``."""
+        return any(INPUT in leaf.layer_names(model, image_shape) for leaf in self.leaves())
+
+    def validate(self, model, image_shape: Sequence[int] | None = None) -> None:
+        """Checks the objective against ``model`` (and images of ``image_shape``).
+
+        Raises ValueError for unknown layers (with the model's close matches),
+        channels out of range, ``batch=`` targets beyond the batch, positions
+        outside a layer, or images too small for a layer.
+        """
+        leaves = list(self.leaves())
+        checked: set[str] = set()
+        for leaf in leaves:
+            for name in leaf.layer_names(model, image_shape):
+                if name == INPUT or name in checked:
+                    continue
+                model.check_layer(name)
+                if image_shape is not None:
+                    model.output_shape(name, image_shape)
+                checked.add(name)
+        shape = tuple(image_shape) if image_shape is not None else None
+        for leaf in leaves:
+            if leaf._check is not None:
+                leaf._check(model, shape)
+
+    # ------------------------------------------------------------ description
+    @property
+    def description(self) -> str:
+        """A readable form, e.g. ``"Channel [mixed4a, 476] + 0.5 * Channel [mixed4a, 460]"``."""
+        if self._description_cache is None:
+            # Post-order fill of every missing description, without recursion.
+            stack: list[tuple[Objective, bool]] = [(self, False)]
+            while stack:
+                node, expanded = stack.pop()
+                if node._description_cache is not None:
+                    continue
+                if expanded or not node._children:
+                    object.__setattr__(node, "_description_cache", node._describe())
+                else:
+                    stack.append((node, True))
+                    stack.extend((c, False) for c in node._children
+                                 if c._description_cache is None)
+        return self._description_cache
+
+    def _describe(self) -> str:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.description
+
+    def __repr__(self) -> str:
+        text = self.description
+        limit = 200
+        if len(text) > limit:
+            text = text[:limit] + "..."
+        return f"<Objective {text}>"
+
+    # --------------------------------------------------------------- algebra
+    def __add__(self, other):
+        if isinstance(other, Objective):
+            return Sum._of([self, other])
+        if _is_number(other):
+            number = _check_number(other, "add to")
+            return self if number == 0 else Sum._of([self, Constant(number)])
+        return NotImplemented
+
+    def __radd__(self, other):
+        if _is_number(other):
+            number = _check_number(other, "add to")
+            # sum(objectives) starts from 0: keep it out of the tree.
+            return self if number == 0 else Sum._of([Constant(number), self])
+        return NotImplemented
+
+    def __neg__(self):
+        return Scale._of(-1.0, self)
+
+    def __pos__(self):
+        return self
+
+    def __sub__(self, other):
+        if isinstance(other, Objective):
+            return Sum._of([self, -other])
+        if _is_number(other):
+            return self + (-_check_number(other, "subtract from"))
+        return NotImplemented
+
+    def __rsub__(self, other):
+        if _is_number(other):
+            return (-self) + _check_number(other, "subtract")
+        return NotImplemented
+
+    def __mul__(self, other):
+        if isinstance(other, Objective):
+            return Product(self, other)
+        if _is_number(other):
+            return Scale._of(_check_number(other, "multiply"), self)
+        return NotImplemented
+
+    def __rmul__(self, other):
+        if _is_number(other):
+            return Scale._of(_check_number(other, "multiply"), self)
+        return NotImplemented
+
+    def __truediv__(self, other):
+        if isinstance(other, Objective):
+            return Quotient(self, other)
+        if _is_number(other):
+            number = _check_number(other, "divide")
+            if number == 0:
+                raise ZeroDivisionError(f"Cannot divide the objective {self!r} by zero.")
+            return Scale._of(1.0 / number, self)
+        return NotImplemented
+
+    def __rtruediv__(self, other):
+        if _is_number(other):
+            return Quotient(Constant(_check_number(other, "divide")), self)
+        return NotImplemented
+
+    def __bool__(self):
+        return True
+
+
+def _sum_if_needed(fn: ObjectiveFunction) -> ObjectiveFunction:
+    def scalar_fn(ctx: Context) -> tf.Tensor:
+        value = tf.convert_to_tensor(fn(ctx))
+        if value.dtype != tf.float32:
+            value = tf.cast(value, tf.float32)
+        return tf.reduce_sum(value) if value.shape.rank != 0 else value
+    return scalar_fn
+
+
+class Leaf(Objective):
+    """An objective computed directly from the context.
+
+    Args:
+      fn: ``fn(ctx) -> scalar tensor``.
+      description: its readable name, e.g. ``"Channel [mixed4a, 97]"``.
+      layers: the layer names it reads (``"input"`` for the images), or a
+        function of the model giving them, or None to find them by probing.
+      check: optional ``check(model, image_shape_or_None)`` raising ValueError.
+    """
+
+    def __init__(self, fn: ObjectiveFunction, description: str,
+                 layers: Sequence[str] | LayerSpec | None = (),
+                 check: CheckFunction | None = None):
+        super().__init__()
+        object.__setattr__(self, "_fn", fn)
+        object.__setattr__(self, "_name", description)
+        object.__setattr__(self, "_layers", tuple(layers) if isinstance(layers, (list, tuple))
+                           else layers)
+        object.__setattr__(self, "_check", check)
+
+    def layer_names(self, model, image_shape: Sequence[int] | None = None) -> tuple[str, ...]:
+        """The layers this leaf reads for ``model``."""
+        if isinstance(self._layers, tuple):
+            return self._layers
+        if callable(self._layers):
+            return tuple(self._layers(model))
+        return _probe_layers(self._fn, model, image_shape, self._name)
+
+    def _leaf_value(self, ctx: Context) -> tf.Tensor:
+        return self._fn(ctx)
+
+    def _describe(self) -> str:
+        return self._name
+
+
+class Constant(Objective):
+    """A number inside an objective expression."""
+
+    def __init__(self, value: float):
+        super().__init__()
+        object.__setattr__(self, "value", float(value))
+
+    def _leaf_value(self, ctx: Context) -> tf.Tensor:
+        return tf.constant(self.value, tf.float32)
+
+    def _describe(self) -> str:
+        return format_number(self.value)
+
+
+class Sum(Objective):
+    """An n-ary sum; nested sums are flattened into one node."""
+
+    def __init__(self, terms: Sequence[Objective]):
+        super().__init__()
+        object.__setattr__(self, "_children", tuple(terms))
+
+    @staticmethod
+    def _of(operands: Sequence[Objective]) -> "Sum":
+        terms: list[Objective] = []
+        for operand in operands:
+            if isinstance(operand, Sum):
+                terms.extend(operand._children)
+            else:
+                terms.append(operand)
+        return Sum(terms)
+
+    @property
+    def terms(self) -> tuple[Objective, ...]:
+        return self._children
+
+    def _combine(self, values):
+        return tf.add_n([tf.cast(v, tf.float32) for v in values])
+
+    def _describe(self) -> str:
+        parts: list[str] = []
+        for index, term in enumerate(self._children):
+            negative = ((isinstance(term, Scale) and term.factor < 0)
+                        or (isinstance(term, Constant) and term.value < 0))
+            if negative and index > 0:
+                text = (format_number(-term.value) if isinstance(term, Constant)
+                        else Scale._text(-term.factor, term.inner))
+                parts.append(" - " + text)
+            else:
+                parts.append((" + " if index else "") + term.description)
+        return "".join(parts)
+
+
+def _wrap(node: Objective, loose: tuple[type, ...]) -> str:
+    return f"({node.description})" if isinstance(node, loose) else node.description
+
+
+class Scale(Objective):
+    """A number times an objective."""
+
+    def __init__(self, factor: float, inner: Objective):
+        super().__init__()
+        object.__setattr__(self, "factor", float(factor))
+        object.__setattr__(self, "_children", (inner,))
+
+    @property
+    def inner(self) -> Objective:
+        return self._children[0]
+
+    @staticmethod
+    def _of(factor: float, inner: Objective) -> Objective:
+        if isinstance(inner, Scale):
+            factor, inner = factor * inner.factor, inner.inner
+        if isinstance(inner, Constant):
+            return Constant(factor * inner.value)
+        return inner if factor == 1 else Scale(factor, inner)
+
+    def _combine(self, values):
+        return tf.constant(self.factor, tf.float32) * values[0]
+
+    @staticmethod
+    def _text(factor: float, inner: Objective) -> str:
+        body = _wrap(inner, (Sum, Product, Quotient))
+        if factor == 1:
+            return inner.description
+        if factor == -1:
+            return "-" + body
+        return f"{format_number(factor)} * {body}"
+
+    def _describe(self) -> str:
+        return self._text(self.factor, self.inner)
+
+
+class Product(Objective):
+    """The product of two objectives."""
+
+    def __init__(self, left: Objective, right: Objective):
+        super().__init__()
+        object.__setattr__(self, "_children", (left, right))
+
+    def _combine(self, values):
+        return values[0] * values[1]
+
+    def _describe(self) -> str:
+        left, right = self._children
+        return f"{_wrap(left, (Sum,))} * {_wrap(right, (Sum, Quotient))}"
+
+
+class Quotient(Objective):
+    """One objective divided by another."""
+
+    def __init__(self, numerator: Objective, denominator: Objective):
+        super().__init__()
+        object.__setattr__(self, "_children", (numerator, denominator))
+
+    def _combine(self, values):
+        return values[0] / values[1]
+
+    def _describe(self) -> str:
+        top, bottom = self._children
+        return f"{_wrap(top, (Sum,))} / {_wrap(bottom, (Sum, Product, Quotient, Scale))}"
+
+
+class _RecordingContext(Context):
+    """Answers every layer request with zeros of the right shape, recording the names."""
+
+    def __init__(self, model, image_shape):
+        super().__init__({}, tf.zeros(image_shape, tf.float32), model)
+        self.requested: dict[str, None] = {}
+        self._image_shape = tuple(image_shape)
+
+    def __call__(self, name: str) -> tf.Tensor:
+        self.requested[name] = None
+        if name == INPUT:
+            return self.input
+        shape = self.model.output_shape(name, self._image_shape)
+        return tf.zeros(shape, tf.float32)
+
+
+def _probe_layers(fn: ObjectiveFunction, model, image_shape, description: str) -> tuple[str, ...]:
+    if image_shape is None:
+        raise ValueError(
+            f"The custom objective {description!r} did not declare its layers and no image "
+            "shape was given to find them; use Objective.from_function(fn, layers=[...]).")
+    ctx = _RecordingContext(model, image_shape)
+    fn(ctx)
+    return tuple(ctx.requested)

@@ -1,0 +1,460 @@
+"""``render_vis``: optimize an image parameterization to maximize an objective.
+
+Everything is validated before anything compiles: the objective against the
+model (layer names, channels, ``batch=`` targets, image size), the
+parameterization's shape, the thresholds. Then one ``tf.function`` step is
+traced per render (never retraced across steps or thresholds) that computes
+the network only up to the deepest layer the objective reads.
+
+Lucid's behaviour, in TensorFlow 2 terms:
+
+* defaults: ``param.image(128)``, ``transform.standard_transforms``,
+  ``keras.optimizers.Adam(0.05)``, thresholds ``(512,)``;
+* redirected ReLU gradients (:mod:`lucid2.optvis.redirected_relu`) during the
+  first ``redirect_steps`` steps, then true gradients;
+* ``thresholds`` count optimization steps: the image returned for threshold
+  ``t`` is the one after ``t`` updates (Lucid's loop returned the image after
+  ``t + 1`` updates).
+
+The environment variable ``LUCID2_MAX_STEPS`` (a positive integer) caps the
+number of steps of every render, for tests and CI: thresholds above the cap
+become the cap, so the result still has one image per threshold.
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+from typing import Callable, Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from lucid2.optvis import objectives as objectives_lib
+from lucid2.optvis.model_api import RenderableModel, require_renderable
+from lucid2.optvis.redirected_relu import redirected_relus
+
+DEFAULT_SIZE = 128
+DEFAULT_LEARNING_RATE = 0.05
+DEFAULT_THRESHOLDS = (512,)
+DEFAULT_REDIRECT_STEPS = 16
+MAX_STEPS_ENV = "LUCID2_MAX_STEPS"
+# Reading a value from the device costs a sync; look for NaNs this often.
+NONFINITE_CHECK_EVERY = 32
+# Returned RGBA renders are composited over white unless keep_alpha=True.
+ALPHA_BACKGROUND = 1.0
+RGB_CHANNELS = 3
+RGBA_CHANNELS = 4
+
+
+class NonFiniteObjectiveError(FloatingPointError):
+    """The objective became NaN or infinite during rendering."""
+
+
+# ---------------------------------------------------------------- validation
+def check_thresholds(thresholds) -> tuple[int, ...]:
+    """Thresholds as a tuple of strictly increasing positive ints (an int is one threshold)."""
+    if isinstance(thresholds, numbers.Integral) and not isinstance(thresholds, bool):
+        thresholds = (thresholds,)
+    try:
+        values = tuple(thresholds)
+    except TypeError:
+        raise TypeError(
+            f"thresholds must be a sequence of step counts, e.g. (128, 512); got {thresholds!r}."
+        ) from None
+    if not values:
+        raise ValueError("thresholds must name at least one step count, e.g. (512,).")
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+            raise ValueError(
+                f"thresholds must be positive integers (numbers of steps), got {values!r}.")
+    if any(b <= a for a, b in zip(values, values[1:])):
+        raise ValueError(f"thresholds must be strictly increasing, got {values!r}.")
+    return tuple(int(v) for v in values)
+
+
+def max_steps_from_env() -> int | None:
+    """The step cap set by ``LUCID2_MAX_STEPS``, or None when unset or empty."""
+    raw = os.environ.get(MAX_STEPS_ENV, "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ValueError(f"{MAX_STEPS_ENV} must be a positive integer, got {raw!r}.")
+    return value
+
+
+def cap_thresholds(thresholds: Sequence[int], max_steps: int | None) -> tuple[int, ...]:
+    """Thresholds above ``max_steps`` collapse to ``max_steps`` (one entry per threshold kept)."""
+    if max_steps is None:
+        return tuple(thresholds)
+    return tuple(min(t, max_steps) for t in thresholds)
+
+
+def _check_optional_positive(value, name: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer or None, got {value!r}.")
+    return int(value)
+
+
+def _check_seed(seed) -> int | None:
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}.")
+    return int(seed)
+
+
+def _make_param(param_f):
+    if param_f is None:
+        from lucid2.optvis import param
+        return param.image(DEFAULT_SIZE)
+    if isinstance(param_f, tf.Module):
+        image_param = param_f
+    elif callable(param_f):
+        image_param = param_f()
+    else:
+        raise TypeError(
+            "param_f must be an image parameterization (e.g. param.image(128)) or a "
+            f"zero-argument function returning one, got {type(param_f).__name__}.")
+    if not callable(image_param) or not hasattr(image_param, "trainable_variables"):
+        raise TypeError(
+            "param_f must give an image parameterization: a tf.Module whose call returns "
+            f"(N, H, W, 3 or 4) images in [0, 1]; got {type(image_param).__name__}.")
+    if not image_param.trainable_variables:
+        raise ValueError("The image parameterization has no trainable variables to optimize.")
+    return image_param
+
+
+def _param_shape(image_param) -> tuple[int, int, int, int]:
+    names = ("batch", "height", "width", "channels")
+    if all(isinstance(getattr(image_param, n, None), numbers.Integral) for n in names):
+        shape = tuple(int(getattr(image_param, n)) for n in names)
+    else:
+        shape = tuple(image_param().shape)
+    if len(shape) != 4 or any(s is None or s <= 0 for s in shape):
+        raise ValueError(
+            f"The parameterization must give (N, H, W, C) images with known sizes, got {shape}.")
+    if shape[-1] not in (RGB_CHANNELS, RGBA_CHANNELS):
+        raise ValueError(
+            f"The parameterization gives images with {shape[-1]} channels (shape {shape}); "
+            "render needs 3 (RGB) or 4 (RGBA, alpha last).")
+    return shape
+
+
+def _make_transform(transforms):
+    from lucid2.optvis import transform
+    if transforms is None:
+        transforms = transform.standard_transforms
+    if not isinstance(transforms, (list, tuple)):
+        raise TypeError(
+            "transforms must be a list of transforms t(images, rng), e.g. "
+            f"transform.standard_transforms or [] for none; got {type(transforms).__name__}.")
+    return transform.compose(list(transforms))
+
+
+def _make_optimizer(optimizer) -> keras.optimizers.Optimizer:
+    if optimizer is None:
+        return keras.optimizers.Adam(learning_rate=DEFAULT_LEARNING_RATE)
+    if not isinstance(optimizer, keras.optimizers.Optimizer) and callable(optimizer):
+        optimizer = optimizer()
+    if not isinstance(optimizer, keras.optimizers.Optimizer):
+        raise TypeError(
+            "optimizer must be None, a keras.optimizers.Optimizer, or a function returning "
+            f"one (e.g. lambda: keras.optimizers.Adam(0.05)); got {type(optimizer).__name__}.")
+    if optimizer.built:
+        raise ValueError(
+            "The optimizer was already used for other variables; pass a fresh optimizer or a "
+            "function creating one, e.g. optimizer=lambda: keras.optimizers.Adam(0.05).")
+    return optimizer
+
+
+def _summary_metadata(plugin: str, data_class: int):
+    from tensorflow.core.framework import summary_pb2
+    return summary_pb2.SummaryMetadata(
+        plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin),
+        data_class=data_class)
+
+
+def write_scalar_summary(tag: str, value, step: int) -> None:
+    """A TensorBoard scalar, written with core TensorFlow (the tensorboard package is optional)."""
+    from tensorflow.core.framework import summary_pb2
+    tf.summary.write(tag, tf.cast(value, tf.float32), step=step,
+                     metadata=_summary_metadata("scalars", summary_pb2.DATA_CLASS_SCALAR))
+
+
+def write_image_summary(tag: str, images: np.ndarray, step: int) -> None:
+    """TensorBoard images (N, H, W, 3) in [0, 1], in the format of TensorBoard's image plugin."""
+    from tensorflow.core.framework import summary_pb2
+    pixels = tf.image.convert_image_dtype(tf.constant(images), tf.uint8, saturate=True)
+    encoded = tf.map_fn(tf.image.encode_png, pixels, fn_output_signature=tf.string)
+    height, width = images.shape[1:3]
+    tensor = tf.concat([tf.constant([str(width), str(height)]), encoded], axis=0)
+    tf.summary.write(tag, tensor, step=step,
+                     metadata=_summary_metadata("images", summary_pb2.DATA_CLASS_BLOB_SEQUENCE))
+
+
+def _composite(images: np.ndarray, background: float = ALPHA_BACKGROUND) -> np.ndarray:
+    rgb, alpha = images[..., :RGB_CHANNELS], images[..., RGB_CHANNELS:]
+    return rgb * alpha + background * (1.0 - alpha)
+
+
+# ------------------------------------------------------------------ renderer
+class Renderer:
+    """One visualization being optimized: the parameterization, its optimizer and a
+    compiled step. :func:`render_vis` is the usual entry point; use this class to
+    run or time single steps (``renderer.step()``).
+
+    Construction validates everything and creates the variables (the
+    parameterization is created after ``keras.utils.set_random_seed(seed)``
+    when a seed is given); the step is traced on the first call.
+
+    Attributes:
+      model, objective, param, optimizer: what is being optimized, and how.
+      layers: the layers the compiled step computes.
+      image_shape: (N, H, W, C) of the parameterization.
+      steps_done: number of optimization steps run so far.
+      trace_count: how many times the step function was traced (1 after any steps).
+    """
+
+    def __init__(self, model: RenderableModel, objective, param_f=None, optimizer=None,
+                 transforms: Sequence[Callable] | None = None, seed: int | None = None,
+                 relu_gradient_override: bool = True,
+                 redirect_steps: int = DEFAULT_REDIRECT_STEPS):
+        self.model = require_renderable(model)
+        self.objective = objectives_lib.as_objective(objective)
+        seed = _check_seed(seed)
+        if isinstance(redirect_steps, bool) or not isinstance(redirect_steps, numbers.Integral) \
+                or redirect_steps < 0:
+            raise ValueError(f"redirect_steps must be a non-negative integer, got "
+                             f"{redirect_steps!r}.")
+        self._transform = _make_transform(transforms)
+        if seed is not None:
+            keras.utils.set_random_seed(seed)
+        self.param = _make_param(param_f)
+        self.image_shape = _param_shape(self.param)
+        model_shape = self.image_shape[:3] + (RGB_CHANNELS,)
+        self.objective.validate(self.model, model_shape)
+        self.layers = self.objective.required_layers(self.model, self.image_shape)
+        for name in self.layers:
+            self.model.output_shape(name, model_shape)
+        self._submodel = self.model.submodel(list(self.layers)) if self.layers else None
+        self._rng = (tf.random.Generator.from_seed(seed) if seed is not None
+                     else tf.random.Generator.from_non_deterministic_state())
+        self.optimizer = _make_optimizer(optimizer)
+        self._variables = list(self.param.trainable_variables)
+        self.optimizer.build(self._variables)
+        self._relu_override = bool(relu_gradient_override)
+        self._redirect_steps = int(redirect_steps)
+        self._steps = tf.Variable(0, dtype=tf.int64, trainable=False, name="render_steps")
+        self._first_nonfinite = tf.Variable(-1, dtype=tf.int64, trainable=False,
+                                            name="first_nonfinite_step")
+        self.trace_count = 0
+        # No autograph: the step has no data-dependent Python control flow, and user
+        # objectives should run as written.
+        # A closure, not the bound method: TensorFlow's retracing warning would count the
+        # (single) traces of every Renderer's step as retraces of one function.
+        self._step_fn = tf.function(lambda: self._step(), autograph=False)
+
+    # ------------------------------------------------------------- the step
+    def _forward(self, images: tf.Tensor) -> tf.Tensor:
+        transformed = self._transform(images, self._rng)
+        if transformed.shape[-1] == RGBA_CHANNELS:
+            # Transparent pixels show random colors, so alpha marks what the model needs.
+            from lucid2.optvis import transform
+            transformed = transform.collapse_alpha()(transformed, self._rng)
+        if transformed.shape[-1] != RGB_CHANNELS:
+            raise ValueError(
+                f"After the transforms the images have shape {transformed.shape}; the model "
+                "needs 3 (RGB) channels.")
+        activations = {}
+        if self._submodel is not None:
+            if self._relu_override:
+                with redirected_relus(self._submodel, self._redirecting):
+                    outputs = self._submodel(transformed, training=False)
+            else:
+                outputs = self._submodel(transformed, training=False)
+            if not isinstance(outputs, (list, tuple)):
+                outputs = [outputs]  # Keras returns a lone output unwrapped
+            activations = dict(zip(self.layers, outputs))
+        ctx = objectives_lib.Context(activations, images, self.model)
+        value = self.objective(ctx)
+        if value.shape.rank != 0:
+            raise ValueError(f"The objective {self.objective!r} must give a scalar, got shape "
+                             f"{value.shape}.")
+        return tf.cast(value, tf.float32)
+
+    def _redirecting(self) -> tf.Tensor:
+        return self._steps < self._redirect_steps
+
+    def _step(self) -> tf.Tensor:
+        self.trace_count += 1  # runs only while tracing
+        with tf.GradientTape() as tape:
+            value = self._forward(self.param())
+            loss = -value  # objectives are maximized
+        gradients = tape.gradient(loss, self._variables)
+        if all(g is None for g in gradients):
+            raise ValueError(
+                f"The objective {self.objective!r} does not depend on the image, so there is "
+                "nothing to optimize.")
+        self.optimizer.apply_gradients(
+            [(g, v) for g, v in zip(gradients, self._variables) if g is not None])
+        self._steps.assign_add(1)
+        bad = tf.logical_and(tf.logical_not(tf.math.is_finite(value)), self._first_nonfinite < 0)
+        self._first_nonfinite.assign(tf.where(bad, self._steps, self._first_nonfinite))
+        return value
+
+    def step(self) -> tf.Tensor:
+        """Runs one optimization step; returns the objective's value before the update."""
+        return self._step_fn()
+
+    @property
+    def steps_done(self) -> int:
+        return int(self._steps.numpy())
+
+    def check_finite(self) -> None:
+        """Raises NonFiniteObjectiveError naming the first step whose objective was not finite."""
+        bad_step = int(self._first_nonfinite.numpy())
+        if bad_step >= 0:
+            raise NonFiniteObjectiveError(
+                f"The objective {self.objective!r} became non-finite (NaN or inf) at step "
+                f"{bad_step}; stopped. Check the objective (e.g. a division that can reach 0) "
+                "or lower the learning rate.")
+
+    def images(self, keep_alpha: bool = False) -> np.ndarray:
+        """The current untransformed images, float32 in [0, 1]: (N, H, W, 3), or RGBA
+        when ``keep_alpha`` and the parameterization has alpha (else composited over white)."""
+        images = np.asarray(self.param(), dtype=np.float32)
+        if images.shape[-1] == RGBA_CHANNELS and not keep_alpha:
+            images = _composite(images)
+        return np.clip(images, 0.0, 1.0)
+
+    # ---------------------------------------------------------------- loop
+    def run(self, thresholds: Sequence[int] | int = DEFAULT_THRESHOLDS, verbose: bool = False,
+            tensorboard_dir: str | os.PathLike | None = None, snapshot_every: int | None = None,
+            gif_path: str | os.PathLike | None = None,
+            keep_alpha: bool = False) -> list[np.ndarray]:
+        """Optimizes until each threshold (a total step count) and returns the images there.
+
+        See :func:`render_vis` for the arguments.
+        """
+        thresholds = cap_thresholds(check_thresholds(thresholds), max_steps_from_env())
+        snapshot_every = _check_optional_positive(snapshot_every, "snapshot_every")
+        if snapshot_every is not None and tensorboard_dir is None and gif_path is None:
+            raise ValueError("snapshot_every needs tensorboard_dir or gif_path to save snapshots.")
+        start = self.steps_done
+        if thresholds[0] < start:
+            raise ValueError(
+                f"thresholds {thresholds} must not be below the {start} steps already run.")
+        total = thresholds[-1]
+        writer = (tf.summary.create_file_writer(os.fspath(tensorboard_dir))
+                  if tensorboard_dir is not None else None)
+        progbar = None
+        if verbose:
+            batch, height, width, _ = self.image_shape
+            print(f"Rendering {self.objective!r} on {batch} image(s) of {height}x{width}, "
+                  f"{total - start} steps")
+            progbar = keras.utils.Progbar(total - start, stateful_metrics=["objective"])
+        frames = [self.images()] if gif_path is not None else []
+        results: list[np.ndarray] = []
+        pending = list(thresholds)
+        while pending and pending[0] == start:
+            results.append(self.images(keep_alpha))
+            pending.pop(0)
+        for step in range(start + 1, total + 1):
+            value = self._step_fn()
+            at_threshold = step == pending[0]
+            if progbar is not None:
+                progbar.update(step - start, values=[("objective", float(value))])
+            if writer is not None:
+                with writer.as_default():
+                    write_scalar_summary("objective", value, step)
+            if verbose or at_threshold or step % NONFINITE_CHECK_EVERY == 0:
+                self.check_finite()
+            snapshot = snapshot_every is not None and step % snapshot_every == 0
+            if snapshot and gif_path is not None:
+                frames.append(self.images())
+            if writer is not None and (snapshot or at_threshold):
+                with writer.as_default():
+                    write_image_summary("render", self.images(), step)
+            while pending and pending[0] == step:
+                results.append(self.images(keep_alpha))
+                pending.pop(0)
+        if writer is not None:
+            writer.flush()
+        if gif_path is not None:
+            from lucid2.misc.io import save_gif
+            save_gif(frames, gif_path)
+        return results
+
+
+def render_vis(model: RenderableModel, objective, param_f=None, optimizer=None,
+               transforms: Sequence[Callable] | None = None,
+               thresholds: Sequence[int] | int = DEFAULT_THRESHOLDS, verbose: bool = False,
+               seed: int | None = None, relu_gradient_override: bool = True,
+               redirect_steps: int = DEFAULT_REDIRECT_STEPS,
+               tensorboard_dir: str | os.PathLike | None = None,
+               snapshot_every: int | None = None, gif_path: str | os.PathLike | None = None,
+               keep_alpha: bool = False) -> list[np.ndarray]:
+    """Optimizes an image to maximize ``objective`` on ``model`` (Lucid's ``render_vis``).
+
+    Args:
+      model: a lucid2 model (``lucid2.modelzoo.InceptionV1()``, ``from_keras(...)``).
+      objective: an :class:`~lucid2.optvis.objectives.Objective`, a string such as
+        ``"mixed4a:97"`` or ``"mixed4a:476+mixed4a:460"``, or a callable ``fn(ctx)``.
+      param_f: an image parameterization (``param.image(128, batch=4)``) or a
+        zero-argument function returning one; default ``param.image(128)``.
+        Created after seeding when it is a function (or the default).
+      optimizer: a fresh ``keras.optimizers.Optimizer`` or a function returning
+        one; default ``keras.optimizers.Adam(0.05)``.
+      transforms: a list of transforms ``t(images, rng)``; default
+        ``transform.standard_transforms``; ``[]`` for none. RGBA images still
+        having alpha after the transforms are composited over random colors.
+      thresholds: step counts (strictly increasing positive ints) at which to
+        return the images; capped by ``LUCID2_MAX_STEPS``.
+      verbose: show a Keras progress bar with the objective's value.
+      seed: makes the render reproducible: ``keras.utils.set_random_seed(seed)``
+        before creating the parameterization and a seeded generator for the
+        transforms (bit-identical on CPU). Note that it reseeds Python, NumPy
+        and TensorFlow globally.
+      relu_gradient_override: redirect ReLU gradients for the first
+        ``redirect_steps`` steps (Lucid's default, 16).
+      tensorboard_dir: write the objective every step and images at thresholds
+        (and every ``snapshot_every`` steps) as TensorBoard summaries.
+      snapshot_every: also keep an image every this many steps (for TensorBoard
+        and ``gif_path``).
+      gif_path: save the snapshots (from the initial image on) as a GIF.
+      keep_alpha: return RGBA renders with their alpha instead of over white.
+
+    Returns:
+      One float32 array per threshold, (N, H, W, 3) in [0, 1] (the untransformed
+      images; (N, H, W, 4) with ``keep_alpha`` and an RGBA parameterization).
+
+    Raises:
+      ValueError: for an invalid objective, parameterization, thresholds, etc.,
+        before anything is compiled.
+      NonFiniteObjectiveError: when the objective becomes NaN or infinite.
+    """
+    check_thresholds(thresholds)
+    max_steps_from_env()
+    _check_optional_positive(snapshot_every, "snapshot_every")
+    renderer = Renderer(model, objective, param_f=param_f, optimizer=optimizer,
+                        transforms=transforms, seed=seed,
+                        relu_gradient_override=relu_gradient_override,
+                        redirect_steps=redirect_steps)
+    return renderer.run(thresholds, verbose=verbose, tensorboard_dir=tensorboard_dir,
+                        snapshot_every=snapshot_every, gif_path=gif_path, keep_alpha=keep_alpha)
+
+
+def make_render_step(model: RenderableModel, objective, **kwargs) -> Callable[[], tf.Tensor]:
+    """A zero-argument function running one compiled render step (for benchmarks).
+
+    Keyword arguments are those of :class:`Renderer`.
+    """
+    return Renderer(model, objective, **kwargs).step

@@ -1,0 +1,203 @@
+r"""Renders a feature visualization to a PNG file.
+
+  python -m lucid2.render --objective=mixed4a:97 --output=mixed4a_97.png
+  python -m lucid2.render --objective="0.5*mixed4a:476-mixed3b:5" --batch=4 --seed=0 \
+      --output=grid.png --weights=/path/to/inception5h --verbose
+  python -m lucid2.render --model=/path/to/model.keras --value_range=-1,1 \
+      --objective=block3_conv1:7 --output=out.png
+
+Objectives follow :data:`lucid2.optvis.objectives.GRAMMAR` ("layer:channel",
+"layer" for DeepDream of a layer, weighted sums). Flags are checked before the
+model loads. ``LUCID2_MAX_STEPS`` caps ``--steps`` (for tests and CI).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pathlib
+
+from absl import app, flags
+
+PARAMETERIZATIONS = ("fft", "pixel")
+TRANSFORM_CHOICES = ("standard", "article", "none")
+OUTPUT_SUFFIXES = (".png",)
+DEFAULT_STEPS = 512
+DEFAULT_SIZE = 128
+DEFAULT_LEARNING_RATE = 0.05
+
+
+def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
+    """Defines the app's flags on ``flag_values`` (the global FLAGS when run as a program)."""
+    define = dict(flag_values=flag_values)
+    flags.DEFINE_string("objective", None, "What to maximize, e.g. mixed4a:97, mixed4a "
+                        "(DeepDream), mixed4a:476+mixed4a:460, 0.5*mixed4a:476-mixed3b:5.",
+                        **define)
+    flags.DEFINE_string("output", None, "PNG file to write; a batch is saved as a grid.",
+                        **define)
+    flags.DEFINE_integer("steps", DEFAULT_STEPS, "Optimization steps.", lower_bound=1, **define)
+    flags.DEFINE_integer("size", DEFAULT_SIZE, "Image width and height in pixels.",
+                         lower_bound=1, **define)
+    flags.DEFINE_integer("batch", 1, "Number of images rendered together.", lower_bound=1,
+                         **define)
+    flags.DEFINE_integer("seed", None, "Random seed for a reproducible render.", lower_bound=0,
+                         **define)
+    flags.DEFINE_enum("param", "fft", list(PARAMETERIZATIONS),
+                      "Image parameterization: Fourier (Lucid's default) or plain pixels.",
+                      **define)
+    flags.DEFINE_bool("decorrelate", True, "Optimize in ImageNet's decorrelated color space.",
+                      **define)
+    flags.DEFINE_enum("transforms", "standard", list(TRANSFORM_CHOICES),
+                      "Robustness transforms: Lucid's standard ones, the article's, or none.",
+                      **define)
+    flags.DEFINE_float("learning_rate", DEFAULT_LEARNING_RATE, "Adam learning rate.", **define)
+    flags.DEFINE_string("model", "inceptionv1", "'inceptionv1', a .keras/.h5 file, a "
+                        "SavedModel directory or a TF-Hub handle.", **define)
+    flags.DEFINE_string("weights", "imagenet", "InceptionV1 weights: 'imagenet', a local path, "
+                        "or 'none' for random weights.", **define)
+    flags.DEFINE_list("value_range", None, "low,high pixel range the model expects (required for "
+                      "models other than inceptionv1), e.g. -1,1 or 0,255.", **define)
+    flags.DEFINE_bool("verbose", False, "Show a progress bar.", **define)
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """The validated flags."""
+
+    objective: str
+    output: pathlib.Path
+    steps: int
+    size: int
+    batch: int
+    seed: int | None
+    param: str
+    decorrelate: bool
+    transforms: str
+    learning_rate: float
+    model: str
+    weights: str | None
+    value_range: tuple[float, float] | None
+    verbose: bool
+
+
+def settings_from_flags(flag_values: flags.FlagValues = flags.FLAGS) -> Settings:
+    """Checks the parsed flags (objective syntax, output path, ...) without loading anything.
+
+    Raises app.UsageError with a message saying what is wrong and what is allowed.
+    """
+    from lucid2.optvis.objectives import parse_objective  # no TensorFlow work at parse time
+
+    if not flag_values.objective:
+        raise app.UsageError("--objective is required, e.g. --objective=mixed4a:97.")
+    try:
+        parse_objective(flag_values.objective)
+    except ValueError as error:
+        raise app.UsageError(f"--objective: {error}") from None
+    if not flag_values.output:
+        raise app.UsageError("--output is required: the PNG file to write, e.g. --output=vis.png.")
+    output = pathlib.Path(flag_values.output)
+    if output.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise app.UsageError(f"--output must be a .png file, got {flag_values.output!r}.")
+    if not output.parent.is_dir():
+        raise app.UsageError(f"--output: the folder {str(output.parent)!r} does not exist.")
+    from lucid2.optvis.render import max_steps_from_env
+
+    try:
+        max_steps_from_env()
+    except ValueError as error:
+        raise app.UsageError(str(error)) from None
+    if not 0 < flag_values.learning_rate < float("inf"):
+        raise app.UsageError(
+            f"--learning_rate must be a positive number, got {flag_values.learning_rate}.")
+    value_range = None
+    if flag_values.value_range is not None:
+        try:
+            low, high = (float(v) for v in flag_values.value_range)
+        except ValueError:
+            raise app.UsageError("--value_range must be two numbers 'low,high', got "
+                                 f"{','.join(flag_values.value_range)!r}.") from None
+        value_range = (low, high)
+    from lucid2.modelzoo.loaders import INCEPTIONV1_NAMES
+
+    is_inception = flag_values.model.strip().lower() in INCEPTIONV1_NAMES
+    if flag_values["weights"].present and not is_inception:
+        raise app.UsageError("--weights applies to --model=inceptionv1 only; other models "
+                             "carry their own weights.")
+    if is_inception and value_range is not None:
+        raise app.UsageError("--value_range is for other models; InceptionV1 knows its own.")
+    weights = flag_values.weights if is_inception else None
+    weights = None if weights is None or weights.lower() == "none" else weights
+    return Settings(objective=flag_values.objective, output=output, steps=flag_values.steps,
+                    size=flag_values.size, batch=flag_values.batch, seed=flag_values.seed,
+                    param=flag_values.param, decorrelate=flag_values.decorrelate,
+                    transforms=flag_values.transforms,
+                    learning_rate=float(flag_values.learning_rate),
+                    model=flag_values.model, weights=weights, value_range=value_range,
+                    verbose=flag_values.verbose)
+
+
+def build_model(name: str, weights: str | None, value_range: tuple[float, float] | None):
+    """The model named by ``--model``; ``weights`` (InceptionV1 only) None means random."""
+    from lucid2.modelzoo.loaders import INCEPTIONV1_NAMES, load
+
+    if name.strip().lower() in INCEPTIONV1_NAMES:
+        # load() reads weights=None as "the default weights"; 'none' means random here.
+        if weights is None:
+            from lucid2.modelzoo import InceptionV1
+            return InceptionV1(weights=None)
+        return load(name, weights=weights)
+    return load(name, value_range=value_range)
+
+
+class RenderError(SystemExit):
+    """A problem with the model or the objective found before rendering; exits with status 1."""
+
+    def __init__(self, message: str):
+        super().__init__(f"lucid2.render: error: {message}")
+
+
+def render(settings: Settings) -> pathlib.Path:
+    """Builds the model, renders and saves the PNG; returns its path.
+
+    Model loading and objective validation errors (unknown layer, channel out
+    of range, ...) raise :class:`RenderError` with a one-line message.
+    """
+    import keras
+
+    from lucid2.misc.io import save_image
+    from lucid2.optvis import param, transform
+    from lucid2.optvis.render import Renderer
+
+    transforms = {"standard": transform.standard_transforms,
+                  "article": transform.article_transforms, "none": []}[settings.transforms]
+    try:
+        model = build_model(settings.model, settings.weights, settings.value_range)
+    except (OSError, ValueError, TypeError) as error:
+        raise RenderError(f"cannot load model {settings.model!r}: {error}") from error
+
+    def param_f():
+        return param.image(settings.size, batch=settings.batch, fft=settings.param == "fft",
+                           decorrelate=settings.decorrelate)
+
+    try:
+        renderer = Renderer(model, settings.objective, param_f=param_f,
+                            optimizer=lambda: keras.optimizers.Adam(settings.learning_rate),
+                            transforms=transforms, seed=settings.seed)
+    except (ValueError, TypeError) as error:
+        raise RenderError(str(error)) from error
+    images = renderer.run((settings.steps,), verbose=settings.verbose)
+    return save_image(images[-1], settings.output)
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}; all options are "
+                             "flags, e.g. --objective=mixed4a:97 --output=vis.png.")
+    settings = settings_from_flags(flags.FLAGS)
+    path = render(settings)
+    print(f"Saved {os.fspath(path)}")
+
+
+if __name__ == "__main__":
+    define_flags()
+    app.run(main)
