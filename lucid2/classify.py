@@ -13,27 +13,13 @@ import sys
 
 from absl import app, flags
 
+from lucid2 import app_flags
+
 FLAGS = flags.FLAGS
-flags.DEFINE_string("model", "inceptionv1", "'inceptionv1', a .keras/.h5 file, a SavedModel "
-                    "directory or a TF-Hub handle.")
-flags.DEFINE_string("weights", "imagenet", "InceptionV1 weights: 'imagenet', a local path, or "
-                    "'none' for random weights.")
-flags.DEFINE_list("value_range", None, "low,high pixel range the model expects (required for "
-                  "models other than inceptionv1), e.g. -1,1 or 0,255.")
-flags.DEFINE_enum("channel_order", "RGB", ["RGB", "BGR"], "Channel order the model expects.")
+app_flags.define_model_flags()
 flags.DEFINE_integer("top_k", 5, "How many classes to print per image.", lower_bound=1)
 flags.DEFINE_integer("size", 224, "Images are resized (bilinear) to size x size.", lower_bound=1)
 flags.DEFINE_bool("json", False, "Print one JSON object per image instead of a table.")
-
-
-def _parse_value_range(values: list[str] | None) -> tuple[float, float] | None:
-    if values is None:
-        return None
-    try:
-        low, high = (float(v) for v in values)
-    except ValueError:
-        raise app.UsageError(f"--value_range must be two numbers 'low,high', got {values}.")
-    return low, high
 
 
 def _softmax(logits):
@@ -51,16 +37,13 @@ def main(argv: list[str]) -> int:
     missing = [p for p in paths if not os.path.isfile(p)]
     if missing:
         raise app.UsageError(f"Image file(s) not found: {', '.join(missing)}")
-    value_range = _parse_value_range(FLAGS.value_range)
-    weights = None if FLAGS.weights.lower() == "none" else FLAGS.weights
+    spec = app_flags.model_spec_from_flags()
 
     import numpy as np
 
     from lucid2.misc.io import load_image
-    from lucid2.modelzoo.loaders import load
 
-    model = load(FLAGS.model, value_range=value_range, channel_order=FLAGS.channel_order,
-                 weights=weights)
+    model = app_flags.load_model(spec)
     images = np.stack([load_image(p, size=(FLAGS.size, FLAGS.size)) for p in paths])
     outputs = model.predict(images)
     if outputs.ndim != 2:

@@ -19,6 +19,8 @@ import pathlib
 
 from absl import app, flags
 
+from lucid2 import app_flags
+
 PARAMETERIZATIONS = ("fft", "pixel")
 TRANSFORM_CHOICES = ("standard", "article", "none")
 OUTPUT_SUFFIXES = (".png",)
@@ -51,13 +53,8 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
                       "Robustness transforms: Lucid's standard ones, the article's, or none.",
                       **define)
     flags.DEFINE_float("learning_rate", DEFAULT_LEARNING_RATE, "Adam learning rate.", **define)
-    flags.DEFINE_string("model", "inceptionv1", "'inceptionv1', a .keras/.h5 file, a "
-                        "SavedModel directory or a TF-Hub handle.", **define)
-    flags.DEFINE_string("weights", "imagenet", "InceptionV1 weights: 'imagenet', a local path, "
-                        "or 'none' for random weights.", **define)
-    flags.DEFINE_list("value_range", None, "low,high pixel range the model expects (required for "
-                      "models other than inceptionv1), e.g. -1,1 or 0,255.", **define)
     flags.DEFINE_bool("verbose", False, "Show a progress bar.", **define)
+    app_flags.define_model_flags(flag_values)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,9 +71,7 @@ class Settings:
     decorrelate: bool
     transforms: str
     learning_rate: float
-    model: str
-    weights: str | None
-    value_range: tuple[float, float] | None
+    model: app_flags.ModelSpec
     verbose: bool
 
 
@@ -109,44 +104,18 @@ def settings_from_flags(flag_values: flags.FlagValues = flags.FLAGS) -> Settings
     if not 0 < flag_values.learning_rate < float("inf"):
         raise app.UsageError(
             f"--learning_rate must be a positive number, got {flag_values.learning_rate}.")
-    value_range = None
-    if flag_values.value_range is not None:
-        try:
-            low, high = (float(v) for v in flag_values.value_range)
-        except ValueError:
-            raise app.UsageError("--value_range must be two numbers 'low,high', got "
-                                 f"{','.join(flag_values.value_range)!r}.") from None
-        value_range = (low, high)
-    from lucid2.modelzoo.loaders import INCEPTIONV1_NAMES
-
-    is_inception = flag_values.model.strip().lower() in INCEPTIONV1_NAMES
-    if flag_values["weights"].present and not is_inception:
-        raise app.UsageError("--weights applies to --model=inceptionv1 only; other models "
-                             "carry their own weights.")
-    if is_inception and value_range is not None:
-        raise app.UsageError("--value_range is for other models; InceptionV1 knows its own.")
-    weights = flag_values.weights if is_inception else None
-    weights = None if weights is None or weights.lower() == "none" else weights
+    model = app_flags.model_spec_from_flags(flag_values)
     return Settings(objective=flag_values.objective, output=output, steps=flag_values.steps,
                     size=flag_values.size, batch=flag_values.batch, seed=flag_values.seed,
                     param=flag_values.param, decorrelate=flag_values.decorrelate,
                     transforms=flag_values.transforms,
                     learning_rate=float(flag_values.learning_rate),
-                    model=flag_values.model, weights=weights, value_range=value_range,
-                    verbose=flag_values.verbose)
+                    model=model, verbose=flag_values.verbose)
 
 
-def build_model(name: str, weights: str | None, value_range: tuple[float, float] | None):
-    """The model named by ``--model``; ``weights`` (InceptionV1 only) None means random."""
-    from lucid2.modelzoo.loaders import INCEPTIONV1_NAMES, load
-
-    if name.strip().lower() in INCEPTIONV1_NAMES:
-        # load() reads weights=None as "the default weights"; 'none' means random here.
-        if weights is None:
-            from lucid2.modelzoo import InceptionV1
-            return InceptionV1(weights=None)
-        return load(name, weights=weights)
-    return load(name, value_range=value_range)
+def build_model(spec: app_flags.ModelSpec):
+    """The model named by the model flags."""
+    return app_flags.load_model(spec)
 
 
 class RenderError(SystemExit):
@@ -171,9 +140,9 @@ def render(settings: Settings) -> pathlib.Path:
     transforms = {"standard": transform.standard_transforms,
                   "article": transform.article_transforms, "none": []}[settings.transforms]
     try:
-        model = build_model(settings.model, settings.weights, settings.value_range)
+        model = build_model(settings.model)
     except (OSError, ValueError, TypeError) as error:
-        raise RenderError(f"cannot load model {settings.model!r}: {error}") from error
+        raise RenderError(f"cannot load model {settings.model.model!r}: {error}") from error
 
     def param_f():
         return param.image(settings.size, batch=settings.batch, fft=settings.param == "fft",

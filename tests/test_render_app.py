@@ -11,6 +11,7 @@ import pytest
 from absl import app, flags
 
 from lucid2 import render as render_app
+from lucid2 import app_flags
 from lucid2.modelzoo import VisionModel
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -82,9 +83,8 @@ def test_settings_defaults(tmp_path):
     settings = _settings("--objective=mixed4a:476+mixed4a:460", f"--output={tmp_path}/v.png")
     assert (settings.steps, settings.size, settings.batch, settings.seed) == (512, 128, 1, None)
     assert (settings.param, settings.decorrelate, settings.transforms) == ("fft", True, "standard")
-    assert (settings.model, settings.weights, settings.value_range) == \
-        ("inceptionv1", "imagenet", None)
-    assert _settings("--objective=a:1", "--output=v.png", "--weights=none").weights is None
+    assert settings.model == app_flags.ModelSpec("inceptionv1", "imagenet", None, "RGB")
+    assert _settings("--objective=a:1", "--output=v.png", "--weights=none").model.weights is None
 
 
 def test_full_render_writes_a_grid_png(tmp_path, monkeypatch):
@@ -96,7 +96,7 @@ def test_full_render_writes_a_grid_png(tmp_path, monkeypatch):
                          "--size=16", "--batch=2", "--seed=0", "--param=pixel",
                          "--transforms=none")
     assert render_app.render(settings) == output
-    assert built == [("inceptionv1", "imagenet", None)]
+    assert built == [(app_flags.ModelSpec("inceptionv1", "imagenet", None, "RGB"),)]
     from lucid2.misc.io import load_image
     grid = load_image(output)
     assert grid.shape[2] == 3 and grid.shape[0] >= 16 and grid.shape[1] >= 32

@@ -48,6 +48,7 @@ from lucid2.modelzoo.base import CHANNEL_ORDERS, VisionModel, validate_value_ran
 
 VALUE_RANGE_EXAMPLES = "(0, 1), (-1, 1), (0, 255) or (-117, 138)"
 KERAS_FILE_SUFFIXES = (".keras", ".h5", ".hdf5")
+DEFAULT_WEIGHTS = "imagenet"  # what load() gives InceptionV1 unless told otherwise
 SAVED_MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
 # A TF1 Hub module directory carries this file next to its saved_model.pb.
 TF1_HUB_MODULE_FILE = "tfhub_module.pb"
@@ -550,12 +551,13 @@ def _hub_display_name(handle: str) -> str:
 
 # ----------------------------------------------------------------- one entry
 def load(model_or_path, *, value_range: Sequence[float] | None = None, channel_order: str = "RGB",
-         weights: str | None = None, **kwargs) -> VisionModel:
+         weights: str | os.PathLike | None = DEFAULT_WEIGHTS, **kwargs) -> VisionModel:
     """One entry point for every kind of model (used by the command line's ``--model``).
 
     Accepts:
       * "inceptionv1" (any case; also "inception_v1", "googlenet"): lucid2's
-        InceptionV1 with ``weights`` (it knows its own value range);
+        InceptionV1 with ``weights`` ("imagenet" by default, a local path, or
+        None for random initialization; it knows its own value range);
       * a :class:`VisionModel`: returned as is;
       * a ``keras.Model``: :func:`from_keras`;
       * a path to a ``.keras`` / ``.h5`` file or a SavedModel directory:
@@ -570,7 +572,7 @@ def load(model_or_path, *, value_range: Sequence[float] | None = None, channel_o
     ``output_key``, ``signature``).
     """
     if isinstance(model_or_path, VisionModel):
-        if value_range is not None or weights is not None or kwargs:
+        if value_range is not None or weights != DEFAULT_WEIGHTS or kwargs:
             raise ValueError("model_or_path is already a lucid2 VisionModel; it takes no "
                              "value_range, weights or loader options.")
         return model_or_path
@@ -581,7 +583,7 @@ def load(model_or_path, *, value_range: Sequence[float] | None = None, channel_o
     if not isinstance(model_or_path, (keras.Model, str, os.PathLike)):
         raise TypeError(f"Cannot load a model from {type(model_or_path).__name__}; expected "
                         f"{ACCEPTED_MODELS}.")
-    if weights is not None:
+    if weights != DEFAULT_WEIGHTS:
         raise ValueError("weights applies to 'inceptionv1' only; other models carry their own.")
     what = f"load({model_or_path!r})" if not isinstance(model_or_path, keras.Model) else "load"
     low_high = _require_value_range(value_range, what)
@@ -610,4 +612,4 @@ def _load_inceptionv1(value_range, channel_order, weights, kwargs) -> VisionMode
         raise TypeError(f"InceptionV1 takes only weights=, got {', '.join(sorted(kwargs))}.")
     # Imported here so that loading a user's model never builds InceptionV1's code.
     from lucid2.modelzoo.inceptionv1 import InceptionV1
-    return InceptionV1() if weights is None else InceptionV1(weights=weights)
+    return InceptionV1(weights=weights)

@@ -486,7 +486,8 @@ def test_load_inceptionv1_by_name(monkeypatch):
     monkeypatch.setitem(sys.modules, "lucid2.modelzoo.inceptionv1", fake)
     assert isinstance(load("InceptionV1"), FakeInceptionV1)
     assert isinstance(load("inceptionv1", weights="/some/dir"), FakeInceptionV1)
-    assert created == ["imagenet", "/some/dir"]
+    assert isinstance(load("inceptionv1", weights=None), FakeInceptionV1)
+    assert created == ["imagenet", "/some/dir", None]  # None: random initialization
     with pytest.raises(ValueError, match="own value range"):
         load("inceptionv1", value_range=(0, 1))
     with pytest.raises(ValueError, match="RGB"):
@@ -508,4 +509,4 @@ def test_load_passes_models_through(tiny_cnn):
     with pytest.raises(ValueError, match="already"):
         load(model, value_range=(0, 1))
     with pytest.raises(ValueError, match="weights applies to 'inceptionv1' only"):
-        load(tiny_cnn, value_range=(0, 1), weights="imagenet")
+        load(tiny_cnn, value_range=(0, 1), weights="/some/weights.npz")

@@ -1,0 +1,96 @@
+r"""Finds the dataset examples of a channel: the images that drive it most, least and not at all.
+
+  python -m lucid2.dataset_examples --layer=mixed4a_pre_relu --channel=492 \
+      --images='photos/*.jpg' --k=8 --output_dir=out
+  python -m lucid2.dataset_examples --layer=mixed4a --channel=492 --images=photos/ \
+      --neuron=center --reduce=mean --weights=/path/to/inception5h --output_dir=out
+  python -m lucid2.dataset_examples --model=net.keras --value_range=0,1 --layer=conv3 \
+      --channel=7 --images=photos/ --output_dir=out
+
+Writes LAYER_CHANNEL_{top,bottom,near_zero,spectrum}.png (receptive-field patches)
+and LAYER_CHANNEL.json (scores, positions, boxes, files) to --output_dir. Image
+files that cannot be read are skipped with a warning and listed under
+"skipped" in the JSON; the run fails when none can be read. Flags, the image
+list, the layer and the channel are checked before any image is processed.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from absl import app, flags
+
+from lucid2 import app_flags
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("layer", None, "Layer name, e.g. mixed4a or mixed4a_pre_relu (negative "
+                    "values need a _pre_relu layer).", required=True)
+flags.DEFINE_integer("channel", None, "Channel index in --layer.", lower_bound=0, required=True)
+flags.DEFINE_string("images", None, "A directory (searched recursively), a glob pattern "
+                    "(quote it) or one image file.", required=True)
+flags.DEFINE_string("output_dir", None, "Directory for the PNG grids and the JSON.",
+                    required=True)
+flags.DEFINE_integer("k", 8, "Examples per set (top, bottom, near zero).", lower_bound=1)
+flags.DEFINE_enum("reduce", "max", ["max", "mean"], "Score of an image for a channel: its "
+                  "strongest spot (max; min for the bottom set) or the spatial mean.")
+flags.DEFINE_string("neuron", None, "Score one position instead of the whole channel: 'x,y' "
+                    "(x the row, y the column, as in lucid2's neuron objective) or 'center'.")
+flags.DEFINE_integer("batch_size", 16, "Images per forward pass.", lower_bound=1)
+flags.DEFINE_integer("image_size", 224, "Images are resized to image_size x image_size.",
+                     lower_bound=1)
+app_flags.define_model_flags()
+flags.DEFINE_bool("progress", True, "Show a progress bar.")
+
+NEURON_CENTER = "center"
+
+
+def _parse_neuron(text: str | None):
+    if text is None or text.strip().lower() == NEURON_CENTER:
+        return None if text is None else NEURON_CENTER
+    try:
+        x, y = (int(v) for v in text.split(","))
+    except ValueError:
+        raise app.UsageError(f"--neuron must be 'x,y' (two ints) or 'center', got {text!r}.")
+    return x, y
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}; use --images.")
+    spec = app_flags.model_spec_from_flags()
+    neuron = _parse_neuron(FLAGS.neuron)
+
+    from lucid2.recipes.dataset_examples import (check_unit, find_examples, list_image_files,
+                                                 save_examples)
+
+    try:
+        paths = list_image_files(FLAGS.images)
+    except (ValueError, FileNotFoundError) as error:
+        raise app.UsageError(f"--images: {error}")
+
+    model = app_flags.load_model(spec)
+    try:
+        check_unit(model, FLAGS.layer, FLAGS.channel, neuron=neuron,
+                   image_size=FLAGS.image_size)
+    except ValueError as error:
+        raise app.UsageError(str(error))
+
+    result = find_examples(model, FLAGS.layer, FLAGS.channel, paths, neuron=neuron, k=FLAGS.k,
+                           reduce=FLAGS.reduce, batch_size=FLAGS.batch_size,
+                           image_size=FLAGS.image_size, progress=FLAGS.progress)
+    written = save_examples(result, FLAGS.output_dir)
+    best = result.top[0]
+    print(f"{result.num_images} images searched ({len(result.skipped)} skipped); top "
+          f"activation {best.activation:.4g} in {best.source}")
+    for name, path in written.items():
+        print(f"  {name}: {path}")
+    return 0
+
+
+def run() -> None:
+    """Console entry point."""
+    app.run(main)
+
+
+if __name__ == "__main__":
+    sys.exit(run())

@@ -1,0 +1,459 @@
+"""Dataset examples: exact running top-k, batch-size independence, receptive fields, errors."""
+
+import json
+import math
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from lucid2.misc.io import load_image
+from lucid2.modelzoo import from_keras
+from lucid2.recipes.dataset_examples import (FALLBACK_PATCH_FRACTION, ReceptiveField,
+                                             UnknownLayerError, find_examples, receptive_field,
+                                             save_examples, save_grid)
+
+SIZE = 32
+NUM_IMAGES = 11
+K = 4
+CHANNEL = 1
+
+
+def _init(seed):
+    return keras.initializers.RandomNormal(stddev=0.5, seed=seed)
+
+
+def _tiny_net() -> keras.Model:
+    inputs = keras.Input((None, None, 3), name="pixels")
+    x = keras.layers.Conv2D(4, 3, padding="valid", name="conv_a", kernel_initializer=_init(1),
+                            bias_initializer=_init(2))(inputs)
+    x = keras.layers.MaxPooling2D(2, name="pool")(x)
+    b3 = keras.layers.Conv2D(3, 3, padding="same", name="branch3", kernel_initializer=_init(3),
+                             bias_initializer=_init(4))(x)
+    b5 = keras.layers.Conv2D(2, 5, padding="same", name="branch5", kernel_initializer=_init(5),
+                             bias_initializer=_init(6))(x)
+    mix = keras.layers.Concatenate(name="mix")([b3, b5])
+    relu = keras.layers.ReLU(name="mix_relu")(mix)
+    # A channel that is zero for every image: all its scores tie.
+    dead = keras.layers.Conv2D(1, 1, name="dead_pre", kernel_initializer="zeros",
+                               bias_initializer=keras.initializers.Constant(-1.0))(relu)
+    dead = keras.layers.ReLU(name="dead")(dead)
+    both = keras.layers.Concatenate(name="both")([relu, dead])
+    pooled = keras.layers.GlobalAveragePooling2D(name="gap")(both)
+    logits = keras.layers.Dense(3, name="logits", kernel_initializer=_init(7))(pooled)
+    return keras.Model(inputs, logits, name="tiny")
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return from_keras(_tiny_net(), value_range=(0, 1))
+
+
+@pytest.fixture(scope="module")
+def image_dir(tmp_path_factory):
+    """Random pictures of different sizes, some with a bright square, as PNG files."""
+    root = tmp_path_factory.mktemp("images")
+    rng = np.random.default_rng(0)
+    for i in range(NUM_IMAGES):
+        height, width = 24 + 3 * i, 40 - 2 * i
+        pixels = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+        if i % 3 == 0:
+            pixels[2:10, 3:11] = 255
+        Image.fromarray(pixels).save(root / f"img_{i:02d}.png")
+    return root
+
+
+def _paths(image_dir):
+    return sorted(str(p) for p in image_dir.glob("*.png"))
+
+
+def _reference(model, layer, paths, channel=CHANNEL):
+    """Per-image channel maps from a plain loop, one image at a time."""
+    sub = model.submodel(layer)
+    return [np.asarray(sub(load_image(p, size=SIZE)[None]))[0, ..., channel] for p in paths]
+
+
+def _rank(scores, key, k=K):
+    return sorted(range(len(scores)), key=lambda i: (key(scores[i]), i))[:k]
+
+
+def _search(model, images, layer="mix", **kwargs):
+    kwargs.setdefault("k", K)
+    kwargs.setdefault("image_size", SIZE)
+    kwargs.setdefault("progress", False)
+    return find_examples(model, layer, CHANNEL, images, **kwargs)
+
+
+# ------------------------------------------------------------ exact top-k
+def test_channel_max_examples_match_a_plain_numpy_loop(tiny, image_dir):
+    paths = _paths(image_dir)
+    maps = _reference(tiny, "mix", paths)
+    maxima = [float(m.max()) for m in maps]
+    minima = [float(m.min()) for m in maps]
+    result = _search(tiny, str(image_dir), batch_size=3)
+    assert result.num_images == NUM_IMAGES and result.grid == maps[0].shape
+    expected = {"top": (_rank(maxima, lambda v: -v), maxima, np.argmax),
+                "bottom": (_rank(minima, lambda v: v), minima, np.argmin),
+                "near_zero": (_rank(maxima, abs), maxima, np.argmax)}
+    for which, (order, scores, arg) in expected.items():
+        examples = result.examples(which)
+        assert [e.index for e in examples] == order, which
+        assert [e.source for e in examples] == [paths[i] for i in order]
+        np.testing.assert_allclose([e.activation for e in examples], [scores[i] for i in order],
+                                   rtol=1e-5, atol=1e-5)
+        for e in examples:
+            m = maps[e.index]
+            assert e.position == np.unravel_index(arg(m), m.shape)
+            np.testing.assert_allclose([e.max, e.min, e.mean], [m.max(), m.min(), m.mean()],
+                                       rtol=1e-5, atol=1e-5)
+            np.testing.assert_array_equal(e.image, load_image(e.source, size=SIZE))
+    top = result.top
+    assert all(a.activation >= b.activation for a, b in zip(top, top[1:]))
+
+
+def test_mean_reduction_and_neuron_scores(tiny, image_dir):
+    paths = _paths(image_dir)
+    maps = _reference(tiny, "mix", paths)
+    means = [float(m.mean()) for m in maps]
+    result = _search(tiny, paths, reduce="mean")
+    assert [e.index for e in result.top] == _rank(means, lambda v: -v)
+    assert [e.index for e in result.bottom] == _rank(means, lambda v: v)
+    assert [e.index for e in result.near_zero] == _rank(means, abs)
+    np.testing.assert_allclose([e.activation for e in result.near_zero],
+                               [means[i] for i in _rank(means, abs)], rtol=1e-5, atol=1e-5)
+
+    x, y = 2, 5  # x is the row, y the column, as in lucid2's neuron objective
+    values = [float(m[x, y]) for m in maps]
+    neuron = _search(tiny, paths, neuron=(x, y))
+    assert neuron.neuron == (x, y)
+    assert [e.index for e in neuron.top] == _rank(values, lambda v: -v)
+    assert [e.index for e in neuron.bottom] == _rank(values, lambda v: v)
+    assert all(e.position == (x, y) for e in neuron.top + neuron.bottom + neuron.near_zero)
+    center = _search(tiny, paths, neuron="center")
+    rows, cols = maps[0].shape
+    assert center.neuron == (rows // 2, cols // 2)
+
+
+@pytest.mark.parametrize("batch_size", [3, 7])
+def test_results_identical_for_any_batch_size(tiny, image_dir, batch_size):
+    one = _search(tiny, str(image_dir / "*.png"), batch_size=1)
+    other = _search(tiny, str(image_dir / "*.png"), batch_size=batch_size)
+    for which in ("top", "bottom", "near_zero"):
+        a, b = one.examples(which), other.examples(which)
+        def ranking(examples):
+            return [(e.index, e.position, e.box) for e in examples]
+
+        assert ranking(a) == ranking(b)
+        for x, y in zip(a, b):
+            np.testing.assert_array_equal(x.image, y.image)
+            np.testing.assert_array_equal(x.patch, y.patch)
+        np.testing.assert_allclose([e.activation for e in a], [e.activation for e in b],
+                                   rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 7])
+def test_ties_are_broken_by_image_index(tiny, image_dir, batch_size):
+    result = find_examples(tiny, "dead", 0, str(image_dir), k=5, image_size=SIZE,
+                           batch_size=batch_size, progress=False)
+    for which in ("top", "bottom", "near_zero"):
+        examples = result.examples(which)
+        assert [e.index for e in examples] == [0, 1, 2, 3, 4]
+        assert all(e.activation == 0.0 and e.position == (0, 0) for e in examples)
+
+
+def test_vector_layer_scores_the_unit_and_patches_are_whole_images(tiny, image_dir):
+    paths = _paths(image_dir)
+    sub = tiny.submodel("logits")
+    logits = [float(np.asarray(sub(load_image(p, size=SIZE)[None]))[0, CHANNEL]) for p in paths]
+    result = _search(tiny, paths, layer="logits")
+    assert [e.index for e in result.top] == _rank(logits, lambda v: -v)
+    assert result.grid is None and result.receptive_field is None
+    assert all(e.position is None and e.patch.shape == (SIZE, SIZE, 3) for e in result.top)
+
+
+# ---------------------------------------------------------------- sources
+def test_dataset_and_array_sources_match_files(tiny, image_dir):
+    paths = _paths(image_dir)
+    images = np.stack([load_image(p, size=SIZE) for p in paths])
+    from_files = _search(tiny, paths)
+    sources = {
+        "dataset": tf.data.Dataset.from_tensor_slices(images),
+        "batched dataset": tf.data.Dataset.from_tensor_slices(images).batch(4),
+        "uint8 dataset": tf.data.Dataset.from_tensor_slices(
+            np.round(images * 255).astype(np.uint8)),
+        "array": images,
+    }
+    for name, source in sources.items():
+        result = _search(tiny, source, batch_size=5)
+        assert result.num_images == NUM_IMAGES, name
+        for which in ("top", "bottom", "near_zero"):
+            a, b = from_files.examples(which), result.examples(which)
+            assert [e.index for e in a] == [e.index for e in b], (name, which)
+            assert all(e.source is None for e in b)
+            np.testing.assert_allclose([e.activation for e in a], [e.activation for e in b],
+                                       rtol=1e-4, atol=1e-5)
+
+
+def test_dataset_images_of_other_sizes_are_resized(tiny):
+    rng = np.random.default_rng(1)
+    images = rng.random((5, 50, 40, 3)).astype(np.float32)
+    result = _search(tiny, tf.data.Dataset.from_tensor_slices(images))
+    assert result.num_images == 5
+    assert result.top[0].image.shape == (SIZE, SIZE, 3)
+
+
+def test_unreadable_file_is_skipped_with_a_warning(tiny, image_dir, tmp_path):
+    paths = _paths(image_dir)[:5]
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not an image")
+    mixed = paths[:2] + [str(broken)] + paths[2:]
+    with pytest.warns(UserWarning, match="Skipped 1 unreadable"):
+        result = _search(tiny, mixed, k=6)
+    assert result.skipped == (str(broken),)
+    assert result.num_images == 5
+    assert sorted(e.index for e in result.top) == [0, 1, 3, 4, 5]
+    assert all(e.source == mixed[e.index] for e in result.top)
+    with pytest.warns(UserWarning), pytest.raises(ValueError, match="None of the images"):
+        _search(tiny, [str(broken)])
+
+
+# -------------------------------------------------------- receptive fields
+def test_receptive_field_of_a_small_stack_computed_by_hand(tiny):
+    # conv 3 valid: size 3, stride 1, center of unit 0 at pixel 1.
+    assert receptive_field(tiny, "conv_a", SIZE) == ReceptiveField((3, 3), (1, 1), (1, 1))
+    # + max pool 2 stride 2 valid: size 3 + 1, stride 2, center 1 + 0.5.
+    assert receptive_field(tiny, "pool", SIZE) == ReceptiveField((4, 4), (2, 2), (1.5, 1.5))
+    # + 3x3 same: 4 + 2 * 2 = 8; + 5x5 same: 4 + 4 * 2 = 12; concat takes the larger.
+    assert receptive_field(tiny, "branch3", SIZE).size == (8, 8)
+    assert receptive_field(tiny, "mix", SIZE) == ReceptiveField((12, 12), (2, 2), (1.5, 1.5))
+    assert receptive_field(tiny, "mix_relu", SIZE) == receptive_field(tiny, "mix", SIZE)
+
+
+def test_same_padding_of_strided_layers_depends_on_the_image_size():
+    inputs = keras.Input((None, None, 3))
+    out = keras.layers.Conv2D(1, 3, strides=2, padding="same", name="c")(inputs)
+    model = from_keras(keras.Model(inputs, out), value_range=(0, 1))
+    # Even size: TensorFlow pads 1 pixel, after the image, so unit 0 is centered on pixel 1.
+    assert receptive_field(model, "c", 16).offset == (1, 1)
+    # Odd size: 2 pixels of padding, one before, so unit 0 is centered on pixel 0.
+    assert receptive_field(model, "c", (17, 16)).offset == (0, 1)
+
+
+def _linear_stack() -> keras.Model:
+    positive = keras.initializers.RandomUniform(0.1, 1.0, seed=3)
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.Conv2D(2, (3, 1), strides=2, padding="same",
+                            kernel_initializer=positive)(inputs)
+    x = keras.layers.ZeroPadding2D(((1, 0), (2, 1)))(x)
+    x = keras.layers.Conv2D(2, 3, dilation_rate=2, kernel_initializer=positive)(x)
+    x = keras.layers.AveragePooling2D(3, strides=2, padding="same")(x)
+    x = keras.layers.Cropping2D(((1, 0), (0, 1)))(x)
+    a = keras.layers.DepthwiseConv2D(3, padding="same", depthwise_initializer=positive)(x)
+    b = keras.layers.SeparableConv2D(2, (1, 5), padding="same", depthwise_initializer=positive,
+                                     pointwise_initializer=positive)(x)
+    out = keras.layers.Concatenate(name="out")([a, b])
+    return keras.Model(inputs, out)
+
+
+def test_receptive_field_box_is_exactly_where_the_gradient_is_nonzero():
+    model = from_keras(_linear_stack(), value_range=(0, 1))
+    size = (54, 46)
+    field = receptive_field(model, "out", size)
+    sub = model.submodel("out")
+    image = tf.ones((1,) + size + (3,))
+    rows, cols = sub(image).shape[1:3]
+    inside = 0
+    for row in range(rows):
+        for col in range(cols):
+            with tf.GradientTape() as tape:
+                tape.watch(image)
+                value = tf.reduce_sum(sub(image)[0, row, col])
+            support = np.abs(tape.gradient(value, image).numpy()[0].sum(-1)) > 0
+            ys, xs = np.nonzero(support.any(1))[0], np.nonzero(support.any(0))[0]
+            top, left, bottom, right = field.box(row, col)
+            if top >= 0 and left >= 0 and bottom <= size[0] and right <= size[1]:
+                inside += 1
+                assert (ys.min(), ys.max() + 1, xs.min(), xs.max() + 1) == \
+                    (top, bottom, left, right), (row, col)
+            else:
+                # Near the border, window taps that land in the padding (and the gaps
+                # of the dilated convolution) can leave the image edge unreached.
+                assert top <= ys.min() and ys.max() < bottom, (row, col)
+                assert left <= xs.min() and xs.max() < right, (row, col)
+    assert inside >= 6
+
+
+def test_inceptionv1_mixed4a_receptive_field():
+    from lucid2.modelzoo import InceptionV1
+
+    model = InceptionV1(weights=None)
+    # The 5x5 path: conv2d0 7/2, maxpool0 3/2, conv2d2 3, maxpool1 3/2, mixed3a 5x5,
+    # mixed3b 5x5, maxpool4 3/2, mixed4a 5x5.
+    size, stride = 1, 1
+    for kernel, step in [(7, 2), (3, 2), (1, 1), (3, 1), (3, 2), (5, 1), (5, 1), (3, 2), (5, 1)]:
+        size += (kernel - 1) * stride
+        stride *= step
+    field = receptive_field(model, "mixed4a_pre_relu", 224)
+    assert field.size == (size, size) == (171, 171) and field.stride == (16, 16)
+    # Stride-2 "same" layers on even sizes pad after the image, moving centers right:
+    # conv2d0 +1, maxpool0 +2, maxpool1 +4, maxpool4 +8 pixels.
+    assert field.offset == (15, 15)
+
+
+def test_patches_are_the_receptive_field_clipped_into_the_image(tiny, image_dir):
+    result = _search(tiny, str(image_dir))
+    field = result.receptive_field
+    assert field == receptive_field(tiny, "mix", SIZE)
+    for e in result.top + result.bottom:
+        top, left, bottom, right = e.box
+        assert (bottom - top, right - left) == (12, 12)
+        assert 0 <= top and 0 <= left and bottom <= SIZE and right <= SIZE
+        np.testing.assert_array_equal(e.patch, e.image[top:bottom, left:right])
+        center = field.center(*e.position)
+        # The patch holds the unit's center (clipping may shift it off the middle).
+        assert top <= center[0] < bottom and left <= center[1] < right
+
+
+def _net_with(layer) -> keras.Model:
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.Conv2D(2, 3, strides=2, padding="same", name="conv")(inputs)
+    x = layer(x)
+    out = keras.layers.Conv2D(2, 1, name="head")(x)
+    return keras.Model(inputs, out)
+
+
+def test_unknown_layer_type_raises_or_falls_back(image_dir):
+    model = from_keras(_net_with(keras.layers.UpSampling2D(2, name="up")), value_range=(0, 1))
+    with pytest.raises(UnknownLayerError, match="'up' of type UpSampling2D"):
+        receptive_field(model, "head", SIZE)
+    with pytest.warns(UserWarning, match="UpSampling2D"):
+        result = _search(model, str(image_dir), layer="head")
+    field = result.receptive_field
+    assert not field.exact
+    side = round(FALLBACK_PATCH_FRACTION * SIZE)
+    assert all(e.patch.shape == (side, side, 3) for e in result.top)
+    # A user-declared pointwise layer is accepted.
+    doubled = from_keras(_net_with(keras.layers.Lambda(lambda t: 2 * t, name="double")),
+                         value_range=(0, 1))
+    assert receptive_field(doubled, "head", SIZE, pointwise=["double"]) == \
+        receptive_field(doubled, "conv", SIZE)
+
+
+def test_crops_off_and_receptive_field_override(tiny, image_dir):
+    plain = _search(tiny, str(image_dir), crops=False)
+    assert plain.receptive_field is None
+    assert all(e.patch is None and e.box is None for e in plain.top)
+    custom = ReceptiveField((5, 5), (2, 2), (1.5, 1.5))
+    result = _search(tiny, str(image_dir), receptive_field=custom)
+    assert result.receptive_field == custom
+    assert all(e.patch.shape == (5, 5, 3) for e in result.top)
+
+
+# -------------------------------------------------------------- outputs
+def test_save_examples_writes_grids_and_json(tiny, image_dir, tmp_path):
+    result = _search(tiny, str(image_dir))
+    paths = save_examples(result, tmp_path / "out")
+    assert set(paths) == {"top", "bottom", "near_zero", "spectrum", "json"}
+    patch = 12
+    gap = 4
+    with Image.open(paths["top"]) as grid:
+        assert grid.size == (K * patch + (K - 1) * gap, patch)
+    with Image.open(paths["spectrum"]) as grid:
+        assert grid.size == (K * patch + (K - 1) * gap, 3 * patch + 2 * gap)
+    record = json.loads(paths["json"].read_text())
+    assert record["layer"] == "mix" and record["channel"] == CHANNEL
+    assert record["num_images"] == NUM_IMAGES and record["skipped"] == []
+    assert record["receptive_field"]["size"] == [12, 12]
+    assert [e["index"] for e in record["top"]] == [e.index for e in result.top]
+    assert [e["activation"] for e in record["bottom"]] == [e.activation for e in result.bottom]
+    assert record["grids"]["top"] == paths["top"].name
+    grid_path = save_grid(result.top[:3], tmp_path / "three.png", ncols=1)
+    with Image.open(grid_path) as grid:
+        assert grid.size == (patch, 3 * patch + 2 * gap)
+
+
+def test_progress_bar_is_shown_when_asked(tiny, image_dir, capsys):
+    _search(tiny, str(image_dir), progress=True)
+    assert f"{NUM_IMAGES}/{NUM_IMAGES}" in capsys.readouterr().out
+    _search(tiny, str(image_dir), progress=False)
+    assert capsys.readouterr().out == ""
+
+
+# ---------------------------------------------------------------- errors
+@pytest.mark.parametrize("kwargs,error,message", [
+    (dict(layer="mixx"), ValueError, "Did you mean: mix"),
+    (dict(channel=5), ValueError, r"channel must be an int in 0\.\.4"),
+    (dict(channel=-1), ValueError, "channel must be"),
+    (dict(k=0), ValueError, "k must be a positive int"),
+    (dict(batch_size=0), ValueError, "batch_size must be a positive int"),
+    (dict(reduce="median"), ValueError, "reduce must be one of"),
+    (dict(neuron=(0, 99)), ValueError, r"neuron y \(column\) must be an int in 0\.\.14"),
+    (dict(neuron="middle"), ValueError, "neuron must be None"),
+    (dict(layer="logits", neuron=(0, 0)), ValueError, "no spatial positions"),
+    (dict(image_size=0), ValueError, "image_size must be a positive int"),
+    (dict(receptive_field=(3, 3)), TypeError, "receptive_field must be"),
+])
+def test_bad_arguments_fail_before_any_image_is_read(tiny, kwargs, error, message, monkeypatch):
+    def no_reading(*args, **kw):
+        raise AssertionError("images were read")
+
+    monkeypatch.setattr("lucid2.recipes.dataset_examples.search.batches", no_reading)
+    arguments = dict(layer="mix", channel=CHANNEL, images=np.zeros((2, SIZE, SIZE, 3)),
+                     image_size=SIZE, progress=False)
+    arguments.update(kwargs)
+    with pytest.raises(error, match=message):
+        find_examples(tiny, arguments.pop("layer"), arguments.pop("channel"),
+                      arguments.pop("images"), **arguments)
+
+
+def test_bad_image_sources(tiny, image_dir, tmp_path):
+    with pytest.raises(ValueError, match="No images matched the glob"):
+        _search(tiny, str(image_dir / "*.jpeg"))
+    with pytest.raises(ValueError, match="No images matched the directory"):
+        _search(tiny, str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="No such image file or directory"):
+        _search(tiny, str(tmp_path / "missing"))
+    with pytest.raises(FileNotFoundError, match="1 image file"):
+        _search(tiny, [str(tmp_path / "missing.png")])
+    with pytest.raises(ValueError, match="empty"):
+        _search(tiny, [])
+    with pytest.raises(ValueError, match=r"in \[0, 1\]"):
+        _search(tiny, np.full((2, SIZE, SIZE, 3), 255.0))
+    with pytest.raises(ValueError, match="it is empty"):
+        _search(tiny, tf.data.Dataset.from_tensor_slices(np.zeros((0, 8, 8, 3), np.float32)))
+    with pytest.raises(TypeError, match="image tensors"):
+        _search(tiny, tf.data.Dataset.from_tensor_slices((np.zeros((2, 8, 8, 3)), [0, 1])))
+    with pytest.raises(TypeError, match="VisionModel"):
+        find_examples(_tiny_net(), "mix", 0, str(image_dir))
+    assert math.isfinite(_search(tiny, str(image_dir / "img_00.png")).top[0].activation)
+
+
+# ------------------------------------------------------------ real weights
+def test_inceptionv1_examples_match_a_plain_loop_for_any_batch_size(inception, shared_data):
+    layer, channel = "mixed4a_pre_relu", 492
+    folder = shared_data / "imagenet-samples"
+    photos = sorted(str(p) for p in folder.glob("*.JPEG"))
+    sub = inception.submodel(layer)
+    maps = [np.asarray(sub(load_image(p, size=224)[None]))[0, ..., channel] for p in photos]
+    maxima = [float(m.max()) for m in maps]
+    minima = [float(m.min()) for m in maps]
+    results = {size: find_examples(inception, layer, channel, str(folder), k=8,
+                                   batch_size=size, progress=False) for size in (1, 16)}
+    for result in results.values():
+        assert result.num_images == len(photos) == 50
+        best = result.top[0]
+        assert best.index == int(np.argmax(maxima)) and best.source == photos[best.index]
+        np.testing.assert_allclose(best.activation, max(maxima), rtol=1e-4)
+        assert [e.index for e in result.top] == _rank(maxima, lambda v: -v, k=8)
+        assert [e.index for e in result.bottom] == _rank(minima, lambda v: v, k=8)
+        assert result.bottom[0].activation < 0 < result.top[0].activation
+        assert result.receptive_field.size == (171, 171)
+        assert all(e.patch.shape == (171, 171, 3) for e in result.top)
+    one, sixteen = results[1], results[16]
+    for which in ("top", "bottom", "near_zero"):
+        a, b = one.examples(which), sixteen.examples(which)
+        assert [(e.index, e.position) for e in a] == [(e.index, e.position) for e in b]
+        np.testing.assert_allclose([e.activation for e in a], [e.activation for e in b],
+                                   rtol=1e-4, atol=1e-3)

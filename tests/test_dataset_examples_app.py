@@ -1,0 +1,125 @@
+"""``python -m lucid2.dataset_examples``: grids and JSON from the CLI; bad flags fail fast."""
+
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
+NUM_IMAGES = 6
+SIZE = 32
+
+
+def _app(*args):
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), TF_CPP_MIN_LOG_LEVEL="2")
+    return subprocess.run([sys.executable, "-m", "lucid2.dataset_examples", *args],
+                          capture_output=True, text=True, env=env, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def tiny_setup(tmp_path_factory):
+    """A small Keras model file and a folder of generated PNG images."""
+    root = tmp_path_factory.mktemp("app")
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.Conv2D(4, 3, strides=2, padding="same", name="conv",
+                            kernel_initializer=keras.initializers.RandomNormal(seed=0),
+                            bias_initializer=keras.initializers.RandomNormal(seed=1))(inputs)
+    out = keras.layers.GlobalAveragePooling2D(name="gap")(keras.layers.ReLU(name="relu")(x))
+    model_path = root / "tiny.keras"
+    keras.Model(inputs, out).save(model_path)
+    images = root / "images"
+    images.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(NUM_IMAGES):
+        pixels = rng.integers(0, 256, (SIZE + i, SIZE, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(images / f"im{i}.png")
+    return model_path, images
+
+
+def _tiny_args(model_path, images, output_dir, *extra):
+    return [f"--model={model_path}", "--value_range=0,1", "--layer=conv", "--channel=2",
+            f"--images={images}", f"--image_size={SIZE}", "--k=3", f"--output_dir={output_dir}",
+            "--noprogress", *extra]
+
+
+def test_writes_grids_and_json_for_a_keras_model(tiny_setup, tmp_path):
+    model_path, images = tiny_setup
+    folder = tmp_path / "images"
+    shutil.copytree(images, folder)
+    (folder / "broken.png").write_bytes(b"not a png")
+    out = tmp_path / "out"
+    result = _app(*_tiny_args(model_path, str(folder / "*.png"), out, "--batch_size=4",
+                              "--reduce=mean"))
+    assert result.returncode == 0, result.stderr
+    assert f"{NUM_IMAGES} images searched (1 skipped)" in result.stdout
+    assert "Skipped 1 unreadable image file(s)" in result.stderr
+    names = {p.name for p in out.iterdir()}
+    assert names == {"conv_2_top.png", "conv_2_bottom.png", "conv_2_near_zero.png",
+                     "conv_2_spectrum.png", "conv_2.json"}
+    record = json.loads((out / "conv_2.json").read_text())
+    assert record["reduce"] == "mean" and record["num_images"] == NUM_IMAGES
+    assert record["skipped"] == [str(folder / "broken.png")]
+    top = [e["activation"] for e in record["top"]]
+    bottom = [e["activation"] for e in record["bottom"]]
+    assert len(top) == 3 and top == sorted(top, reverse=True)
+    assert bottom == sorted(bottom) and bottom[0] <= top[-1]
+    assert record["receptive_field"]["size"] == [3, 3]
+
+
+@pytest.mark.parametrize("extra,message", [
+    (["--layer=convv"], "Did you mean: conv"),
+    (["--channel=4"], "channel must be an int in 0..3"),
+    (["--neuron=1"], "--neuron must be 'x,y'"),
+    (["--neuron=0,99"], "neuron y (column) must be an int in 0..15"),
+    (["--images=NO_MATCH/*.png"], "No images matched the glob"),
+    (["stray_argument"], "Unexpected arguments"),
+    (["--weights=/some/weights"], "--weights applies to --model=inceptionv1 only"),
+])
+def test_bad_flags_fail_before_the_search(tiny_setup, tmp_path, extra, message):
+    model_path, images = tiny_setup
+    args = _tiny_args(model_path, images, tmp_path / "out")
+    if extra[0].startswith("--images"):
+        args = [a for a in args if not a.startswith("--images")]
+        extra = [extra[0].replace("NO_MATCH", str(tmp_path))]
+    result = _app(*args, *extra)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_inceptionv1_unknown_layer_names_close_matches(tiny_setup, tmp_path):
+    _, images = tiny_setup
+    result = _app("--layer=mixed4aa", "--channel=492", "--weights=none", f"--images={images}",
+                  f"--output_dir={tmp_path / 'out'}")
+    assert result.returncode != 0
+    assert "Did you mean: mixed4a" in result.stderr
+
+
+def test_required_flags_are_reported():
+    result = _app("--layer=mixed4a")
+    assert result.returncode != 0
+    assert "--channel" in result.stderr and "must have a value" in result.stderr
+
+
+def test_inceptionv1_mixed4a_492_on_sample_photos(shared_data, tmp_path):
+    photos = shared_data / "imagenet-samples"
+    subset = sorted(photos.glob("n02*.JPEG"))
+    out = tmp_path / "out"
+    result = _app("--layer=mixed4a_pre_relu", "--channel=492", f"--images={photos}/n02*.JPEG",
+                  "--k=4", f"--output_dir={out}", f"--weights={shared_data / 'inception5h'}",
+                  "--batch_size=8", "--noprogress")
+    assert result.returncode == 0, result.stderr
+    record = json.loads((out / "mixed4a_pre_relu_492.json").read_text())
+    assert record["num_images"] == len(subset) and record["skipped"] == []
+    assert record["receptive_field"]["size"] == [171, 171]
+    assert record["bottom"][0]["activation"] < 0 < record["top"][0]["activation"]
+    assert {e["source"] for e in record["top"]} <= {str(p) for p in subset}
+    with Image.open(out / "mixed4a_pre_relu_492_top.png") as grid:
+        assert grid.size == (4 * 171 + 3 * 4, 171)
