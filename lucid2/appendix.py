@@ -1,0 +1,130 @@
+r"""Renders the appendix: every channel of every layer, resumable, in-process or on Apache Beam.
+
+  python -m lucid2.appendix --output_dir=out/appendix
+  python -m lucid2.appendix --output_dir=out --layers=mixed4a,mixed4b --steps=256 --size=96 \
+      --channels_per_batch=16 --seed=0 --weights=/path/to/inception5h --dataset='photos/*.jpg'
+  python -m lucid2.appendix --output_dir=out --runner=DirectRunner \
+      --direct_num_workers=2 --direct_running_mode=multi_processing
+  python -m lucid2.appendix --output_dir=gs://bucket/appendix --runner=DataflowRunner \
+      --project=PROJECT --region=REGION --temp_location=gs://bucket/tmp --setup_file=./setup.py
+
+Writes one PNG and one JSON record per channel, a manifest and a static HTML
+gallery (open OUTPUT_DIR/index.html). Rerunning the same command resumes: it
+skips finished channels and re-renders interrupted batches; a manifest of
+other settings is refused. Flags this app does not know are Beam pipeline
+options, passed to the runner. ``LUCID2_MAX_STEPS`` caps ``--steps``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from absl import app, flags
+
+from lucid2 import app_flags
+
+IN_PROCESS = "InProcess"
+HARNESS_LOG_LEVEL = "default_sdk_harness_log_level"
+
+
+def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
+    """Defines the app's flags on ``flag_values`` (the global FLAGS when run as a program)."""
+    from lucid2.recipes.appendix import plan
+
+    define = dict(flag_values=flag_values)
+    flags.DEFINE_list("layers", None, "Layers to render, e.g. mixed4a,mixed4b; default: the "
+                      "model's main layers (InceptionV1: conv2d0 .. mixed5b).", **define)
+    flags.DEFINE_string("output_dir", None, "Where to write: a local directory or a URL Beam "
+                        "knows, e.g. gs://bucket/appendix.", **define)
+    flags.DEFINE_integer("steps", plan.DEFAULT_STEPS, "Optimization steps per render.",
+                         lower_bound=1, **define)
+    flags.DEFINE_integer("size", plan.DEFAULT_SIZE, "Render width and height in pixels.",
+                         lower_bound=1, **define)
+    flags.DEFINE_integer("channels_per_batch", plan.DEFAULT_CHANNELS_PER_BATCH,
+                         "Channels rendered together by one compiled step (one image each).",
+                         lower_bound=1, **define)
+    flags.DEFINE_integer("seed", plan.DEFAULT_SEED, "The run's random seed.", lower_bound=0,
+                         **define)
+    flags.DEFINE_float("learning_rate", plan.DEFAULT_LEARNING_RATE, "Adam learning rate.",
+                       **define)
+    app_flags.define_model_flags(flag_values)
+    flags.DEFINE_string("runner", IN_PROCESS, "InProcess, or an Apache Beam runner: "
+                        "DirectRunner, DataflowRunner, FlinkRunner, SparkRunner, ... (needs "
+                        "pip install 'lucid2[beam]').", **define)
+    flags.DEFINE_string("dataset", None, "Images (a directory or a quoted glob) to find each "
+                        "channel's top dataset examples in, shown in the gallery.", **define)
+    flags.DEFINE_integer("num_examples", plan.DEFAULT_EXAMPLES, "Dataset examples per channel.",
+                         lower_bound=1, **define)
+    flags.DEFINE_bool("gallery", True, "Write the HTML gallery (index.html) at the end.",
+                      **define)
+
+
+def parse_flags(argv: list[str], flag_values: flags.FlagValues = flags.FLAGS) -> list[str]:
+    """Parses the flags this app knows; returns the rest (program name, then pipeline options)."""
+    try:
+        return flag_values(argv, known_only=True)
+    except flags.Error as error:
+        print(f"FATAL Flags parsing error: {error}", file=sys.stderr)
+        print("Pass --helpshort or --helpfull to see help on flags.", file=sys.stderr)
+        sys.exit(1)
+
+
+def request_from_flags(flag_values: flags.FlagValues = flags.FLAGS):
+    """Checks the flags without loading anything; raises app.UsageError."""
+    from lucid2.recipes.appendix import AppendixError, Request, Settings
+
+    if not flag_values.output_dir:
+        raise app.UsageError("--output_dir is required, e.g. --output_dir=out/appendix.")
+    spec = app_flags.model_spec_from_flags(flag_values)
+    try:
+        settings = Settings(steps=flag_values.steps, size=flag_values.size,
+                            channels_per_batch=flag_values.channels_per_batch,
+                            seed=flag_values.seed, learning_rate=flag_values.learning_rate)
+    except AppendixError as error:
+        raise app.UsageError(str(error)) from None
+    layers = tuple(flag_values.layers) if flag_values.layers else None
+    return Request(output_dir=flag_values.output_dir, settings=settings, model=spec,
+                   layers=layers, dataset=flag_values.dataset,
+                   num_examples=flag_values.num_examples)
+
+
+class AppendixFailed(SystemExit):
+    """A problem found before rendering (layers, output directory, earlier run); exit status 1."""
+
+    def __init__(self, message: str):
+        super().__init__(f"lucid2.appendix: error: {message}")
+
+
+def main(argv: list[str], flag_values: flags.FlagValues = flags.FLAGS) -> None:
+    request = request_from_flags(flag_values)
+    # What absl did not parse: Beam pipeline options (also in "--flag value" form).
+    pipeline_args = list(argv[1:])
+    runner = flag_values.runner
+    if runner.strip().lower() == IN_PROCESS.lower() and pipeline_args:
+        raise app.UsageError(
+            f"Unknown flags or arguments: {' '.join(pipeline_args)}. Beam pipeline options "
+            "need a Beam runner, e.g. --runner=DirectRunner; everything else is a flag, e.g. "
+            "--layers=mixed4a.")
+
+    from lucid2.recipes.appendix import AppendixError, run
+
+    if runner.strip().lower() != IN_PROCESS.lower():
+        # Beam's own INFO logs (one line per worker message) would drown the progress lines.
+        logging.getLogger("apache_beam").setLevel(logging.WARNING)
+        if not any(a.startswith(f"--{HARNESS_LOG_LEVEL}") for a in pipeline_args):
+            pipeline_args.append(f"--{HARNESS_LOG_LEVEL}=WARNING")
+    try:
+        run(request, runner=runner, pipeline_args=pipeline_args,
+                       gallery=flag_values.gallery)
+    except AppendixError as error:
+        raise AppendixFailed(str(error)) from None
+    if flag_values.gallery:
+        from lucid2.recipes.appendix import open_store
+
+        print(f"Gallery: {open_store(request.output_dir).url('index.html')}")
+
+
+if __name__ == "__main__":
+    define_flags()
+    app.run(main, flags_parser=parse_flags)

@@ -1,0 +1,423 @@
+"""Where an appendix lives: atomic files on a local disk or any filesystem Beam supports.
+
+Layout under the output directory (all paths relative, "/"-separated)::
+
+    manifest.json                 settings, model fingerprint, layers, what is done
+    renders/LAYER/0012.png        the render of channel 12 of LAYER
+    renders/LAYER/0012.json       its record (written after the PNG: it marks it done)
+    examples/LAYER/0012.png       the channel's top dataset examples (with --dataset)
+    examples/LAYER/0012.json      their record
+    index.html, LAYER.html        the gallery
+
+Every file is written atomically: to a temporary name beside the target
+(``.NAME.RANDOM.tmp``), then renamed. A job killed at any moment (SIGKILL
+included) leaves complete files and, at worst, temporaries, which the next
+run deletes before it starts. A channel counts as done when its record
+exists, and the record is only written once its PNG is complete.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import json
+import os
+import posixpath
+import re
+import secrets
+from typing import Iterable, Mapping
+
+from lucid2.recipes.appendix.plan import AppendixError
+
+MANIFEST = "manifest.json"
+RENDERS = "renders"
+EXAMPLES = "examples"
+TEMP_SUFFIX = ".tmp"
+TEMP_PATTERN = re.compile(r"^\..+\.[0-9a-f]{16}\.tmp$")
+PROBE_NAME = ".lucid2-write-probe"
+# Channel numbers in file names are zero-padded so that listings sort naturally.
+CHANNEL_DIGITS = 4
+SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+# Remote stores answer reads slowly but in parallel.
+PARALLEL_READS = 16
+JSON_INDENT = 1
+
+
+class Store:
+    """A directory of files addressed by relative "/"-separated paths."""
+
+    root: str
+
+    def read_bytes(self, rel: str) -> bytes:
+        raise NotImplementedError
+
+    def write_bytes(self, rel: str, data: bytes) -> None:
+        """Writes ``data`` atomically: readers see the old file (or none) or all of ``data``."""
+        raise NotImplementedError
+
+    def list_dir(self, rel: str) -> dict[str, int]:
+        """Files directly in directory ``rel``: name -> size in bytes ({} if it is absent)."""
+        raise NotImplementedError
+
+    def delete(self, rels: Iterable[str]) -> None:
+        raise NotImplementedError
+
+    def exists(self, rel: str) -> bool:
+        directory, name = posixpath.split(rel)
+        return name in self.list_dir(directory)
+
+    def url(self, rel: str) -> str:
+        """The full path or URL of ``rel`` (for messages)."""
+        raise NotImplementedError
+
+    def read_json(self, rel: str):
+        return json.loads(self.read_bytes(rel).decode("utf-8"))
+
+    def write_json(self, rel: str, data, sort_keys: bool = True) -> None:
+        """Writes ``data`` as indented JSON, atomically; keys sorted unless told otherwise."""
+        text = json.dumps(data, indent=JSON_INDENT, sort_keys=sort_keys) + "\n"
+        self.write_bytes(rel, text.encode("utf-8"))
+
+    def read_many_json(self, rels: list[str]) -> list:
+        """Several JSON files, read in parallel (listings of thousands of records on gs://)."""
+        if len(rels) <= 1:
+            return [self.read_json(r) for r in rels]
+        with concurrent.futures.ThreadPoolExecutor(PARALLEL_READS) as pool:
+            return list(pool.map(self.read_json, rels))
+
+    def ensure_writable(self) -> None:
+        """Creates the root if needed and checks that a file can be written and removed there.
+
+        Raises AppendixError saying what failed.
+        """
+        try:
+            self.write_bytes(PROBE_NAME, b"probe\n")
+            self.delete([PROBE_NAME])
+        except Exception as error:  # every filesystem raises its own types
+            raise AppendixError(
+                f"Cannot write to the output directory {self.root!r}: "
+                f"{type(error).__name__}: {error}") from None
+
+    def remove_temporaries(self, directories: Iterable[str]) -> list[str]:
+        """Deletes the temporaries a killed run left in ``directories``; returns their paths."""
+        stale = [posixpath.join(d, name) if d else name
+                 for d in directories for name in self.list_dir(d) if TEMP_PATTERN.match(name)]
+        if stale:
+            self.delete(stale)
+        return stale
+
+
+def _temp_name(name: str) -> str:
+    return f".{name}.{secrets.token_hex(8)}{TEMP_SUFFIX}"
+
+
+class LocalStore(Store):
+    """A local directory; atomic writes are a temporary file, fsync and ``os.replace``."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = os.path.abspath(os.fspath(root))
+
+    def _path(self, rel: str) -> str:
+        return os.path.join(self.root, *rel.split("/")) if rel else self.root
+
+    def url(self, rel: str) -> str:
+        return self._path(rel)
+
+    def read_bytes(self, rel: str) -> bytes:
+        with open(self._path(rel), "rb") as handle:
+            return handle.read()
+
+    def write_bytes(self, rel: str, data: bytes) -> None:
+        path = self._path(rel)
+        directory, name = os.path.split(path)
+        os.makedirs(directory, exist_ok=True)
+        temp = os.path.join(directory, _temp_name(name))
+        try:
+            with open(temp, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                # Without it a power cut after the rename could leave an empty file.
+                os.fsync(handle.fileno())
+            os.replace(temp, path)
+        except BaseException:
+            try:
+                os.remove(temp)
+            except FileNotFoundError:
+                pass
+            raise
+
+    def list_dir(self, rel: str) -> dict[str, int]:
+        path = self._path(rel)
+        try:
+            entries = list(os.scandir(path))
+        except (FileNotFoundError, NotADirectoryError):
+            return {}
+        return {e.name: e.stat().st_size for e in entries if e.is_file()}
+
+    def delete(self, rels: Iterable[str]) -> None:
+        for rel in rels:
+            try:
+                os.remove(self._path(rel))
+            except FileNotFoundError:
+                pass
+
+
+class BeamStore(Store):
+    """Any filesystem of ``apache_beam.io.filesystems.FileSystems`` (gs://, s3://, hdfs://, ...).
+
+    Writes go to a temporary object, then are renamed: on object stores an
+    object only appears once its upload completes, so a reader never sees a
+    partial file under the final name.
+    """
+
+    def __init__(self, root: str):
+        from apache_beam.io.filesystems import FileSystems
+
+        self._fs = FileSystems
+        self.root = root.rstrip("/")
+        try:
+            FileSystems.get_filesystem(self.root)
+        except ValueError as error:
+            raise AppendixError(f"No filesystem for {root!r}: {error}") from None
+
+    def _path(self, rel: str) -> str:
+        return f"{self.root}/{rel}" if rel else self.root
+
+    def url(self, rel: str) -> str:
+        return self._path(rel)
+
+    def read_bytes(self, rel: str) -> bytes:
+        with self._fs.open(self._path(rel)) as handle:
+            return handle.read()
+
+    def write_bytes(self, rel: str, data: bytes) -> None:
+        from apache_beam.io.filesystem import CompressionTypes
+
+        path = self._path(rel)
+        directory, name = posixpath.split(path)
+        temp = f"{directory}/{_temp_name(name)}"
+        try:
+            with self._fs.create(temp, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+                handle.write(data)
+            self._fs.rename([temp], [path])
+        except BaseException:
+            try:
+                self._fs.delete([temp])
+            except Exception:  # nothing to clean up, or the store is gone
+                pass
+            raise
+
+    def list_dir(self, rel: str) -> dict[str, int]:
+        prefix = self._path(rel).rstrip("/") + "/"
+        try:
+            results = self._fs.match([prefix + "*"])
+        except Exception:  # Beam raises BeamIOError when nothing matches
+            return {}
+        files = {}
+        for result in results:
+            for meta in result.metadata_list:
+                name = meta.path[len(prefix):] if meta.path.startswith(prefix) else \
+                    posixpath.basename(meta.path)
+                if name and "/" not in name:
+                    files[name] = int(meta.size_in_bytes)
+        return files
+
+    def delete(self, rels: Iterable[str]) -> None:
+        paths = [self._path(r) for r in rels]
+        if paths:
+            self._fs.delete(paths)
+
+
+def has_scheme(path: str) -> bool:
+    """Whether ``path`` is a URL such as ``gs://bucket/dir`` (not a local path)."""
+    return re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*://", path) is not None
+
+
+def open_store(output_dir: str | os.PathLike, backend: str | None = None) -> Store:
+    """The store for ``output_dir``: local paths on disk, URLs through Beam's FileSystems.
+
+    Args:
+      output_dir: a local directory or a URL (``gs://bucket/appendix``).
+      backend: "local" or "beam" to force one (tests use Beam on local paths).
+    """
+    text = os.fspath(output_dir)
+    if not text:
+        raise AppendixError("The output directory must not be empty.")
+    if backend is None:
+        backend = "beam" if has_scheme(text) and not text.startswith("file://") else "local"
+        if text.startswith("file://"):
+            text = text[len("file://"):]
+    if backend == "local":
+        return LocalStore(text)
+    if backend != "beam":
+        raise AppendixError(f"backend must be 'local' or 'beam', got {backend!r}.")
+    try:
+        import apache_beam  # noqa: F401
+    except ImportError:
+        raise AppendixError(
+            f"The output directory {text!r} is a URL; writing there needs Apache Beam's "
+            "filesystems: pip install 'lucid2[beam]' (and 'apache-beam[gcp]' for gs://)."
+        ) from None
+    return BeamStore(text)
+
+
+# --------------------------------------------------------------------- layout
+def layer_dir(layer: str) -> str:
+    """A file-system-safe directory name for ``layer`` (itself when already safe)."""
+    if SAFE_NAME.match(layer):
+        return layer
+    digest = hashlib.sha1(layer.encode("utf-8")).hexdigest()[:8]
+    return re.sub(r"[^A-Za-z0-9_.\-]", "_", layer).lstrip(".") + "-" + digest
+
+
+def channel_stem(channel: int) -> str:
+    return f"{channel:0{CHANNEL_DIGITS}d}"
+
+
+def render_paths(layer: str, channel: int) -> tuple[str, str]:
+    """(PNG, record) of a channel's render."""
+    base = f"{RENDERS}/{layer_dir(layer)}/{channel_stem(channel)}"
+    return base + ".png", base + ".json"
+
+
+def example_paths(layer: str, channel: int) -> tuple[str, str]:
+    """(PNG grid, record) of a channel's top dataset examples."""
+    base = f"{EXAMPLES}/{layer_dir(layer)}/{channel_stem(channel)}"
+    return base + ".png", base + ".json"
+
+
+def layer_page(layer: str) -> str:
+    """The gallery page of ``layer``, at the top of the output directory."""
+    return f"{layer_dir(layer)}.html"
+
+
+def work_directories(layers: Iterable[str]) -> list[str]:
+    """Every directory a run writes into (for cleaning up temporaries)."""
+    dirs = [""]
+    for layer in layers:
+        dirs += [f"{RENDERS}/{layer_dir(layer)}", f"{EXAMPLES}/{layer_dir(layer)}"]
+    return dirs
+
+
+def _done_channels(store: Store, folder: str, layer: str) -> set[int]:
+    files = store.list_dir(f"{folder}/{layer_dir(layer)}")
+    done = set()
+    for name in files:
+        stem, ext = posixpath.splitext(name)
+        if ext == ".json" and stem.isdigit() and f"{stem}.png" in files:
+            done.add(int(stem))
+    return done
+
+
+def rendered_channels(store: Store, layers: Iterable[str]) -> dict[str, set[int]]:
+    """Per layer, the channels whose render and record both exist."""
+    return {layer: _done_channels(store, RENDERS, layer) for layer in layers}
+
+
+def example_channels(store: Store, layers: Iterable[str]) -> dict[str, set[int]]:
+    """Per layer, the channels whose dataset examples exist."""
+    return {layer: _done_channels(store, EXAMPLES, layer) for layer in layers}
+
+
+def write_with_record(store: Store, png_path: str, png: bytes, record_path: str,
+                      record: Mapping) -> None:
+    """Writes a PNG, then its record (with the PNG's size and SHA-256), both atomically.
+
+    The order matters: a record exists only once its PNG is complete.
+    """
+    store.write_bytes(png_path, png)
+    store.write_json(record_path, {**record, "png": posixpath.basename(png_path),
+                                   "png_bytes": len(png),
+                                   "png_sha256": hashlib.sha256(png).hexdigest()})
+
+
+# ------------------------------------------------------------------- manifest
+MANIFEST_FORMAT = 1
+MANIFEST_TOOL = "lucid2.appendix"
+
+
+def write_manifest(store: Store, manifest: Mapping) -> None:
+    """Writes the manifest atomically, keeping its layers in rendering order."""
+    store.write_json(MANIFEST, dict(manifest), sort_keys=False)
+
+
+def read_manifest(store: Store) -> dict | None:
+    """The manifest of an earlier run, or None; AppendixError when it is not one of ours."""
+    if not store.exists(MANIFEST):
+        return None
+    try:
+        manifest = store.read_json(MANIFEST)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise AppendixError(
+            f"{store.url(MANIFEST)} is not valid JSON ({error}); it was not written by "
+            f"{MANIFEST_TOOL}. Use another --output_dir.") from None
+    if not isinstance(manifest, dict) or manifest.get("tool") != MANIFEST_TOOL:
+        raise AppendixError(f"{store.url(MANIFEST)} was not written by {MANIFEST_TOOL}; use "
+                            "another --output_dir.")
+    if manifest.get("format") != MANIFEST_FORMAT:
+        raise AppendixError(
+            f"{store.url(MANIFEST)} has format {manifest.get('format')!r}; this version of "
+            f"lucid2 reads format {MANIFEST_FORMAT}. Use another --output_dir.")
+    return manifest
+
+
+def _differences(old: Mapping, new: Mapping) -> list[str]:
+    keys = sorted(set(old) | set(new))
+    return [f"{k}: {old.get(k)!r} there, {new.get(k)!r} now" for k in keys
+            if old.get(k) != new.get(k)]
+
+
+def check_settings(manifest: Mapping, settings: Mapping, store: Store) -> None:
+    """Raises AppendixError when an earlier run in ``store`` used other settings."""
+    differences = _differences(manifest.get("settings", {}), settings)
+    if differences:
+        raise AppendixError(
+            f"{store.root} holds an appendix rendered with other settings "
+            f"({'; '.join(differences)}). Resume it with the same settings, or choose another "
+            "--output_dir.")
+
+
+def check_model(manifest: Mapping, model: Mapping, store: Store) -> None:
+    """Raises AppendixError when an earlier run in ``store`` used another model or weights.
+
+    Models are compared by the fingerprint of their weights, so the same
+    weights loaded from another place are accepted.
+    """
+    old = manifest.get("model", {})
+    if old.get("fingerprint") != model.get("fingerprint"):
+        raise AppendixError(
+            f"{store.root} holds an appendix rendered with another model: "
+            f"{old.get('name')!r} (--model={old.get('spec')!r}, --weights={old.get('weights')!r}, "
+            f"weights fingerprint {str(old.get('fingerprint'))[:12]}); now "
+            f"{model.get('name')!r} (--model={model.get('spec')!r}, "
+            f"--weights={model.get('weights')!r}, fingerprint "
+            f"{str(model.get('fingerprint'))[:12]}). Use the same model and weights, or choose "
+            "another --output_dir.")
+
+
+def build_manifest(settings: Mapping, model: Mapping, layer_channels: Mapping[str, int],
+                   rendered: Mapping[str, set[int]],
+                   examples: Mapping[str, set[int]] | None = None,
+                   dataset: str | None = None) -> dict:
+    """The manifest: settings, model, and per layer its channel count and what is done."""
+    layers = {}
+    complete = True
+    for layer, count in layer_channels.items():
+        done = rendered.get(layer, set())
+        missing = [c for c in range(count) if c not in done]
+        entry = {"channels": count, "rendered": count - len(missing), "missing": missing,
+                 "dir": layer_dir(layer), "page": layer_page(layer)}
+        if examples is not None:
+            have = examples.get(layer, set())
+            entry["examples"] = sum(1 for c in range(count) if c in have)
+            complete = complete and entry["examples"] == count
+        complete = complete and not missing
+        layers[layer] = entry
+    from lucid2 import __version__
+
+    manifest = {"format": MANIFEST_FORMAT, "tool": MANIFEST_TOOL, "lucid2_version": __version__,
+                "settings": dict(settings), "model": dict(model), "layers": layers,
+                "complete": complete}
+    if dataset is not None:
+        manifest["dataset"] = dataset
+    return manifest
