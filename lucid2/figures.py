@@ -1,0 +1,173 @@
+r"""Makes the Feature Visualization article's figures: PNGs and a JSON of the numbers each.
+
+  python -m lucid2.figures --list
+  python -m lucid2.figures --figure=diversity --output_dir=out
+  python -m lucid2.figures --figure=teaser,enemy --steps=64 --size=96 --output_dir=out
+  python -m lucid2.figures --all --weights=/path/to/inception5h --output_dir=out \
+      --images=/path/to/photos
+
+Each figure NAME writes NAME.png (a labeled grid), NAME_panels/ (every image
+alone), NAME.json (the numbers it measured and its settings) and sometimes
+NAME_*.png extras (curve plots) to --output_dir. --steps and --size override
+each figure's defaults (the article's 512 steps at 128 pixels);
+``LUCID2_MAX_STEPS`` caps the steps too. Figures with dataset examples read
+--images (default: the shared data's imagenet-samples folder when present).
+Flags are checked before the model loads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pathlib
+import sys
+
+from absl import app, flags
+
+DEFAULT_SEED = 0
+
+
+def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
+    """Defines the app's flags on ``flag_values`` (the global FLAGS when run as a program)."""
+    define = dict(flag_values=flag_values)
+    flags.DEFINE_list("figure", None, "Figure name(s), comma-separated; see --list.", **define)
+    flags.DEFINE_bool("all", False, "Make every figure.", **define)
+    flags.DEFINE_bool("list", False, "List the figures and exit.", **define)
+    flags.DEFINE_string("output_dir", None, "Directory for the PNGs and JSONs (created if "
+                        "needed).", **define)
+    flags.DEFINE_integer("steps", None, "Optimization steps (default: each figure's, 512).",
+                         lower_bound=1, **define)
+    flags.DEFINE_integer("size", None, "Image size in pixels (default: each figure's, 128).",
+                         lower_bound=1, **define)
+    flags.DEFINE_integer("seed", DEFAULT_SEED, "Random seed.", lower_bound=0, **define)
+    flags.DEFINE_string("weights", "imagenet", "InceptionV1 weights: 'imagenet', a local path, "
+                        "or 'none' for random weights.", **define)
+    flags.DEFINE_string("images", None, "Dataset images for the figures with dataset examples: "
+                        "a folder (searched recursively), a quoted glob or a file. Default: the "
+                        "shared data's imagenet-samples folder, if present.", **define)
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """The validated flags."""
+
+    figures: tuple[str, ...]
+    output_dir: pathlib.Path
+    steps: int | None
+    size: int | None
+    seed: int
+    weights: str | None
+    images: str | None
+
+
+def settings_from_flags(flag_values: flags.FlagValues = flags.FLAGS) -> Settings:
+    """Checks the parsed flags without loading anything; app.UsageError says what is wrong."""
+    from lucid2.recipes.figures.dataset import default_image_source
+    from lucid2.recipes.figures.registry import FIGURE_NAMES, FIGURES
+
+    chosen = list(flag_values.figure or [])
+    if flag_values.all and chosen:
+        raise app.UsageError("Give either --figure or --all, not both.")
+    if flag_values.all:
+        chosen = list(FIGURE_NAMES)
+    if not chosen:
+        raise app.UsageError("Name a figure with --figure=NAME (or use --all); --list shows "
+                             f"them: {', '.join(FIGURE_NAMES)}.")
+    unknown = [name for name in chosen if name not in FIGURES]
+    if unknown:
+        raise app.UsageError(f"Unknown figure(s) {', '.join(map(repr, unknown))}; the figures "
+                             f"are: {', '.join(FIGURE_NAMES)}.")
+    figures = tuple(dict.fromkeys(chosen))
+    if not flag_values.output_dir:
+        raise app.UsageError("--output_dir is required: the directory for the PNGs and JSONs.")
+    output_dir = pathlib.Path(flag_values.output_dir)
+    if output_dir.exists() and not output_dir.is_dir():
+        raise app.UsageError(f"--output_dir {str(output_dir)!r} exists and is not a directory.")
+    from lucid2.optvis.render import max_steps_from_env
+
+    try:
+        max_steps_from_env()
+    except ValueError as error:
+        raise app.UsageError(str(error)) from None
+    images = flag_values.images
+    if any(FIGURES[name].needs_images for name in figures):
+        if images is None:
+            found = default_image_source()
+            if found is None:
+                needing = [n for n in figures if FIGURES[n].needs_images]
+                raise app.UsageError(
+                    f"{', '.join(needing)} show dataset examples: pass --images=FOLDER (photos, "
+                    "e.g. ImageNet samples); no default folder "
+                    "(shared/data/imagenet-samples) was found.")
+            images = os.fspath(found)
+    weights = flag_values.weights
+    weights = None if weights.strip().lower() == "none" else weights
+    return Settings(figures=figures, output_dir=output_dir, steps=flag_values.steps,
+                    size=flag_values.size, seed=flag_values.seed, weights=weights,
+                    images=images)
+
+
+class FigureError(SystemExit):
+    """A problem found while loading the model or making a figure; exits with status 1."""
+
+    def __init__(self, message: str):
+        super().__init__(f"lucid2.figures: error: {message}")
+
+
+def load_model(weights: str | None):
+    """InceptionV1 with ``weights`` ('imagenet', a path) or random weights for None."""
+    from lucid2.modelzoo import InceptionV1
+
+    try:
+        return InceptionV1(weights=weights)
+    except (OSError, ValueError, TypeError) as error:
+        raise FigureError(f"cannot load InceptionV1 weights {weights!r}: {error}") from error
+
+
+def make_figures(settings: Settings, model=None) -> dict[str, dict[str, pathlib.Path]]:
+    """Makes and saves each figure of ``settings``; returns the paths by figure name."""
+    from lucid2.recipes.figures.registry import run_figure
+    from lucid2.recipes.figures.result import save_figure
+
+    model = load_model(settings.weights) if model is None else model
+    written = {}
+    for name in settings.figures:
+        try:
+            result = run_figure(name, model, steps=settings.steps, size=settings.size,
+                                seed=settings.seed, images=settings.images)
+        except (ValueError, TypeError) as error:
+            raise FigureError(f"figure {name!r}: {error}") from error
+        written[name] = save_figure(result, settings.output_dir)
+    return written
+
+
+def list_figures() -> str:
+    """One line per figure: name, default steps and size, description."""
+    from lucid2.recipes.figures.registry import FIGURES
+
+    width = max(len(name) for name in FIGURES)
+    lines = []
+    for name, spec in FIGURES.items():
+        steps = f"{spec.steps} steps" if spec.steps is not None else "no optimization"
+        extra = ", needs --images" if spec.needs_images else ""
+        lines.append(f"{name:<{width}}  {spec.description} ({steps}, {spec.size} px{extra})")
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}; all options are "
+                             "flags, e.g. --figure=teaser --output_dir=out.")
+    if flags.FLAGS.list:
+        print(list_figures())
+        return
+    settings = settings_from_flags(flags.FLAGS)
+    written = make_figures(settings)
+    for name, paths in written.items():
+        print(f"{name}: {os.fspath(paths['composite'])} {os.fspath(paths['json'])}")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    define_flags()
+    app.run(main)

@@ -1,0 +1,197 @@
+"""Figures pairing optimization with dataset examples.
+
+* :func:`dataset_vs_optimization_figure`: the article's "Why visualize by
+  optimization?" figure: mixed4a units 6, 240, 453 and 492, each optimized
+  image beside the dataset examples that drive the unit most.
+* :func:`spectrum_figure`: the article's "Diversity" opener for mixed4a unit
+  492: a negative optimized image, dataset examples from the minimum through
+  slightly negative and slightly positive to the maximum, and a positive
+  optimized image. Negative values need the pre-ReLU layer, so it uses
+  ``mixed4a_pre_relu``.
+
+Dataset examples come from :func:`lucid2.recipes.dataset_examples.find_examples`
+(receptive-field patches around each image's strongest spot).
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+
+from lucid2.recipes.figures import rendering
+from lucid2.recipes.figures.result import FigureResult, Panel, grid_of
+
+COMPARISON_UNITS: tuple[rendering.Unit, ...] = (
+    ("mixed4a", 6), ("mixed4a", 240), ("mixed4a", 453), ("mixed4a", 492))
+SPECTRUM_UNIT: rendering.Unit = ("mixed4a_pre_relu", 492)
+DEFAULT_EXAMPLES = 4  # dataset examples per unit in the comparison figure
+DEFAULT_SPECTRUM_EXAMPLES = 2  # examples per spectrum column
+# The near-zero set is searched this many times larger, so that both signs can be found.
+NEAR_ZERO_POOL_FACTOR = 4
+DATASET_IMAGE_SIZE = 224  # the network's training resolution
+SHARED_IMAGES = pathlib.Path("data") / "imagenet-samples"
+
+# Spectrum examples are ranked by the channel's spatial mean: a whole image's response has
+# either sign, whereas its strongest spot is almost always positive.
+SPECTRUM_SCORE = "mean"
+
+SPECTRUM_COLUMNS = ("Negative optimized", "Minimum", "Slightly negative", "Slightly positive",
+                    "Maximum", "Positive optimized")
+
+
+def default_image_source() -> pathlib.Path | None:
+    """The test photos of the shared data folder, if present.
+
+    Looks in ``$LUCID2_SHARED_DATA/imagenet-samples``, then
+    ``../shared/data/imagenet-samples`` beside the repository, then relative to
+    the current directory.
+    """
+    candidates = []
+    configured = os.environ.get("LUCID2_SHARED_DATA")
+    if configured:
+        candidates.append(pathlib.Path(configured) / SHARED_IMAGES.name)
+    repo = pathlib.Path(__file__).resolve().parents[3]
+    candidates.append(repo.parent / "shared" / SHARED_IMAGES)
+    candidates.append(pathlib.Path("..") / "shared" / SHARED_IMAGES)
+    for path in candidates:
+        if path.is_dir():
+            return path
+    return None
+
+
+def _search(model, unit: rendering.Unit, images, k: int, reduce: str = "max"):
+    from lucid2.recipes.dataset_examples import find_examples
+
+    return find_examples(model, unit[0], unit[1], images, k=k, reduce=reduce,
+                         image_size=DATASET_IMAGE_SIZE, progress=False)
+
+
+def _example_record(example) -> dict:
+    return {"source": example.source, "index": example.index, "activation": example.activation,
+            "position": example.position, "box": example.box}
+
+
+def _require_images(images) -> None:
+    if images is None:
+        raise ValueError("This figure needs dataset images: pass images= (a folder, a glob, "
+                         "a list of files or an array), e.g. the 'imagenet-samples' folder.")
+
+
+def dataset_vs_optimization_figure(model, images=None, *,
+                                   units=COMPARISON_UNITS, examples: int = DEFAULT_EXAMPLES,
+                                   steps: int = rendering.DEFAULT_STEPS,
+                                   size: int = rendering.DEFAULT_SIZE,
+                                   seed: int = rendering.DEFAULT_SEED) -> FigureResult:
+    """For each unit: the optimized image, then its top dataset examples.
+
+    Args:
+      model: InceptionV1 (or any lucid2 model having the units' layers).
+      images: what :func:`~lucid2.recipes.dataset_examples.find_examples` accepts
+        (a folder, a glob, files, an array).
+      units: (layer, channel) pairs; the article's mixed4a 6, 240, 453, 492.
+      examples: dataset examples shown per unit.
+
+    Numbers: per unit, the optimized image's channel mean and maximum, and the
+    examples' sources and scores (the channel's spatial maximum, as
+    ``find_examples`` ranks them), so the two can be compared.
+    """
+    _require_images(images)
+    units = rendering.check_units(units)
+    examples = rendering.check_positive_int(examples, "examples")
+    steps = rendering.check_positive_int(steps, "steps")
+    size = rendering.check_positive_int(size, "size")
+    seed = rendering.check_seed(seed)
+    rendering.check_model_units(model, units, size)
+    from lucid2.optvis import objectives
+
+    objective = sum(objectives.channel(layer, channel, batch=i)
+                    for i, (layer, channel) in enumerate(units))
+    optimized = rendering.render(model, objective, rendering.image_param(size, batch=len(units)),
+                                 steps=steps, seed=seed)[-1]
+    rows, records = [], []
+    for i, unit in enumerate(units):
+        found = _search(model, unit, images, examples)
+        acts = rendering.activations(model, optimized[i:i + 1], [unit[0]])[unit[0]][0, ..., unit[1]]
+        records.append({"layer": unit[0], "channel": unit[1],
+                        "optimized": {"mean": float(acts.mean()), "max": float(acts.max())},
+                        "examples": [_example_record(e) for e in found.top],
+                        "images_searched": found.num_images})
+        label = rendering.unit_label(unit)
+        row = [Panel(f"{label} optimized", optimized[i], caption="optimized")]
+        row += [Panel(f"{label} example {j + 1}", e.patch, caption=f"{e.activation:.3g}")
+                for j, e in enumerate(found.top)]
+        rows.append(row)
+    grid = grid_of(rows)
+    column_titles = ("Optimized",) + tuple(f"Dataset example {j + 1}"
+                                           for j in range(len(grid[0]) - 1))
+    return FigureResult(
+        name="dataset_vs_optimization",
+        title="Dataset examples beside optimized images (captions: the unit's activation)",
+        grid=grid, column_titles=column_titles,
+        row_titles=tuple(rendering.unit_label(u) for u in units),
+        numbers={"units": records},
+        settings={"steps": rendering.effective_steps(steps), "size": size, "seed": seed,
+                  "examples": examples, "dataset_image_size": DATASET_IMAGE_SIZE,
+                  "example_score": "spatial maximum of the channel"})
+
+
+def spectrum_figure(model, images=None, *, unit: rendering.Unit = SPECTRUM_UNIT,
+                    examples: int = DEFAULT_SPECTRUM_EXAMPLES,
+                    steps: int = rendering.DEFAULT_STEPS, size: int = rendering.DEFAULT_SIZE,
+                    seed: int = rendering.DEFAULT_SEED) -> FigureResult:
+    """The spectrum of a unit's activations, from negative optimized to positive optimized.
+
+    Columns: negative optimized, minimum, slightly negative, slightly
+    positive, maximum (dataset examples), positive optimized. Examples are
+    ranked by the channel's spatial mean over the image; "slightly"
+    negative/positive are those closest to zero from below/above. Patches
+    are cut around the channel's strongest spot (weakest for the minimum).
+    A column may have fewer examples than asked when the dataset has too few
+    of that sign (the JSON lists what was found).
+    """
+    _require_images(images)
+    (unit,) = rendering.check_units([unit], "unit")
+    examples = rendering.check_positive_int(examples, "examples")
+    steps = rendering.check_positive_int(steps, "steps")
+    size = rendering.check_positive_int(size, "size")
+    seed = rendering.check_seed(seed)
+    rendering.check_model_units(model, [unit], size)
+    from lucid2.optvis import objectives
+
+    layer, channel = unit
+    objective = (-objectives.channel(layer, channel, batch=0)
+                 + objectives.channel(layer, channel, batch=1))
+    optimized = rendering.render(model, objective, rendering.image_param(size, batch=2),
+                                 steps=steps, seed=seed)[-1]
+    means = rendering.channel_means(model, optimized, unit)
+    found = _search(model, unit, images, examples * NEAR_ZERO_POOL_FACTOR, reduce=SPECTRUM_SCORE)
+    near = sorted(found.near_zero, key=lambda e: (e.activation, e.index))
+    negative = [e for e in reversed(near) if e.activation < 0][:examples]
+    positive = [e for e in near if e.activation >= 0][:examples]
+    columns = {"Minimum": list(found.bottom[:examples]), "Slightly negative": negative,
+               "Slightly positive": positive,
+               "Maximum": list(reversed(found.top[:examples]))}
+
+    rows = []
+    for r in range(examples):
+        row: list[Panel | None] = [
+            Panel("negative optimized", optimized[0], caption=f"mean {means[0]:.3g}")
+            if r == 0 else None]
+        for title, chosen in columns.items():
+            row.append(Panel(f"{title} {r + 1}", chosen[r].patch,
+                             caption=f"{chosen[r].activation:.3g}") if r < len(chosen) else None)
+        row.append(Panel("positive optimized", optimized[1], caption=f"mean {means[1]:.3g}")
+                   if r == 0 else None)
+        rows.append(row)
+    numbers = {"optimized": {"negative_mean": float(means[0]), "positive_mean": float(means[1])},
+               "columns": {title.lower().replace(" ", "_"): [_example_record(e) for e in chosen]
+                           for title, chosen in columns.items()},
+               "images_searched": found.num_images}
+    return FigureResult(
+        name="spectrum",
+        title=f"Spectrum of activations of {layer} {channel} (captions: the unit's activation)",
+        grid=grid_of(rows), column_titles=SPECTRUM_COLUMNS, numbers=numbers,
+        settings={"steps": rendering.effective_steps(steps), "size": size, "seed": seed,
+                  "unit": list(unit), "examples": examples,
+                  "dataset_image_size": DATASET_IMAGE_SIZE,
+                  "example_score": "spatial mean of the channel"})
