@@ -11,9 +11,11 @@ from PIL import Image
 
 from lucid2.misc.io import load_image
 from lucid2.modelzoo import from_keras
-from lucid2.recipes.dataset_examples import (FALLBACK_PATCH_FRACTION, ReceptiveField,
-                                             UnknownLayerError, find_examples, receptive_field,
-                                             save_examples, save_grid)
+from lucid2.recipes.dataset_examples import (FALLBACK_PATCH_FRACTION, SETS, ReceptiveField,
+                                             UnknownLayerError, find_examples,
+                                             find_layer_examples, receptive_field, save_examples,
+                                             save_grid, scan_layer)
+from lucid2.recipes.dataset_examples import search as search_module
 
 SIZE = 32
 NUM_IMAGES = 11
@@ -457,3 +459,187 @@ def test_inceptionv1_examples_match_a_plain_loop_for_any_batch_size(inception, s
         assert [(e.index, e.position) for e in a] == [(e.index, e.position) for e in b]
         np.testing.assert_allclose([e.activation for e in a], [e.activation for e in b],
                                    rtol=1e-4, atol=1e-3)
+
+
+# ------------------------------------------------------- layer-wide search
+MIX_CHANNELS = 5
+
+
+def _assert_same_examples(one, other, rtol=1e-6, atol=1e-6):
+    """Two results hold the same examples, in the same order, with the same pixels."""
+    assert (one.layer, one.channel, one.neuron, one.reduce, one.grid, one.num_images,
+            one.skipped, one.receptive_field) == \
+        (other.layer, other.channel, other.neuron, other.reduce, other.grid, other.num_images,
+         other.skipped, other.receptive_field)
+    for which in SETS:
+        a, b = one.examples(which), other.examples(which)
+        assert [(e.index, e.source, e.position, e.box) for e in a] == \
+            [(e.index, e.source, e.position, e.box) for e in b], which
+        for name in ("activation", "max", "min", "mean"):
+            np.testing.assert_allclose([getattr(e, name) for e in a],
+                                       [getattr(e, name) for e in b], rtol=rtol, atol=atol)
+        for x, y in zip(a, b):
+            np.testing.assert_array_equal(x.image, y.image)
+            if x.patch is None:
+                assert y.patch is None
+            else:
+                np.testing.assert_array_equal(x.patch, y.patch)
+
+
+@pytest.mark.parametrize("layer,reduce,batch_size", [
+    ("mix", "max", 3), ("mix", "mean", 7), ("dead", "max", 4), ("logits", "max", 5)])
+def test_layer_search_equals_one_search_per_channel(tiny, image_dir, layer, reduce, batch_size):
+    arguments = dict(k=K, image_size=SIZE, reduce=reduce, batch_size=batch_size, progress=False)
+    results = find_layer_examples(tiny, layer, str(image_dir), **arguments)
+    count = tiny.output_shape(layer, (1, SIZE, SIZE, 3))[-1]
+    assert list(results) == list(range(count))
+    for channel, result in results.items():
+        _assert_same_examples(result, find_examples(tiny, layer, channel, str(image_dir),
+                                                    **arguments))
+
+
+def test_layer_search_checks_against_a_plain_numpy_loop(tiny, image_dir):
+    """Every channel's top and bottom lists are the sorted spatial maxima / minima."""
+    paths = _paths(image_dir)
+    sub = tiny.submodel("mix")
+    maps = np.stack([np.asarray(sub(load_image(p, size=SIZE)[None]))[0] for p in paths])
+    results = find_layer_examples(tiny, "mix", paths, k=K, image_size=SIZE, batch_size=4,
+                                  progress=False)
+    for channel in range(MIX_CHANNELS):
+        maxima = maps[..., channel].max(axis=(1, 2)).tolist()
+        minima = maps[..., channel].min(axis=(1, 2)).tolist()
+        result = results[channel]
+        assert [e.index for e in result.top] == _rank(maxima, lambda v: -v)
+        assert [e.index for e in result.bottom] == _rank(minima, lambda v: v)
+        assert [e.index for e in result.near_zero] == _rank(maxima, abs)
+        np.testing.assert_allclose([e.activation for e in result.top],
+                                   sorted(maxima, reverse=True)[:K], rtol=1e-5, atol=1e-5)
+        for e in result.top:
+            assert e.position == np.unravel_index(np.argmax(maps[e.index, ..., channel]),
+                                                  maps.shape[1:3])
+
+
+def test_layer_search_of_chosen_channels_keeps_their_order_and_neuron(tiny, image_dir):
+    arguments = dict(k=K, image_size=SIZE, progress=False, neuron=(2, 5))
+    results = find_layer_examples(tiny, "mix", str(image_dir), channels=[4, 0, 2], **arguments)
+    assert list(results) == [4, 0, 2]
+    for channel in (4, 0, 2):
+        expected = find_examples(tiny, "mix", channel, str(image_dir), **arguments)
+        _assert_same_examples(results[channel], expected)
+        assert all(e.position == (2, 5) for e in results[channel].top)
+
+
+def test_layer_search_of_dataset_and_array_sources(tiny, image_dir):
+    images = np.stack([load_image(p, size=SIZE) for p in _paths(image_dir)])
+    arguments = dict(k=K, image_size=SIZE, progress=False, batch_size=5)
+    for source in (images, tf.data.Dataset.from_tensor_slices(images).batch(4)):
+        results = find_layer_examples(tiny, "mix", source, **arguments)
+        for channel in (0, 3):
+            _assert_same_examples(results[channel],
+                                  find_examples(tiny, "mix", channel, source, **arguments))
+
+
+def test_pixels_read_again_after_the_pass_are_the_same(tiny, image_dir, monkeypatch):
+    """With no room to keep pixels during the pass, they are read again: same results."""
+    images = np.stack([load_image(p, size=SIZE) for p in _paths(image_dir)])
+    arguments = dict(k=K, image_size=SIZE, progress=False, batch_size=3)
+    kept = {"files": find_layer_examples(tiny, "mix", str(image_dir), **arguments),
+            "dataset": find_layer_examples(tiny, "mix", tf.data.Dataset.from_tensor_slices(
+                images), **arguments)}
+    monkeypatch.setattr(search_module, "PIXEL_CACHE_BYTES", 0)
+    reads = []
+    original = search_module.load_image
+    monkeypatch.setattr(search_module, "load_image",
+                        lambda path, size: reads.append(path) or original(path, size=size))
+    again = {"files": find_layer_examples(tiny, "mix", str(image_dir), **arguments),
+             "dataset": find_layer_examples(tiny, "mix", tf.data.Dataset.from_tensor_slices(
+                 images), **arguments)}
+    for name in kept:
+        for channel in range(MIX_CHANNELS):
+            _assert_same_examples(kept[name][channel], again[name][channel])
+    # Only selected files are read again, each once, and never during the pass itself.
+    assert len(reads) == len(set(reads)) and 0 < len(reads) <= NUM_IMAGES
+    selected = {e.source for r in again["files"].values() for w in SETS for e in r.examples(w)}
+    assert set(reads) <= selected and len(selected - set(reads)) <= 1
+
+
+def test_a_dataset_that_changes_between_passes_is_an_error(tiny, image_dir, monkeypatch):
+    images = np.stack([load_image(p, size=SIZE) for p in _paths(image_dir)])
+    passes = []
+
+    def generate():
+        passes.append(1)
+        yield from (images if len(passes) == 1 else images[::-1])
+
+    dataset = tf.data.Dataset.from_generator(
+        generate, output_signature=tf.TensorSpec((SIZE, SIZE, 3), tf.float32))
+    monkeypatch.setattr(search_module, "PIXEL_CACHE_BYTES", 0)
+    scan = scan_layer(tiny, "mix", dataset, k=K, image_size=SIZE, progress=False)
+    with pytest.raises(ValueError, match="images changed between the search"):
+        scan.results()
+    # find_examples keeps its few examples' pixels and iterates the dataset once.
+    passes.clear()
+    result = find_examples(tiny, "mix", CHANNEL, dataset, k=K, image_size=SIZE, progress=False)
+    assert len(passes) == 1
+    np.testing.assert_array_equal(result.top[0].image, images[result.top[0].index])
+
+
+def test_layer_scan_builds_results_for_some_channels_at_a_time(tiny, image_dir):
+    arguments = dict(k=K, image_size=SIZE, progress=False)
+    scan = scan_layer(tiny, "mix", str(image_dir), **arguments)
+    assert scan.channels == tuple(range(MIX_CHANNELS)) and scan.num_images == NUM_IMAGES
+    everything = scan.results()
+    part = scan.results([3, 1])
+    assert list(part) == [3, 1]
+    scan.release_pixels()
+    _assert_same_examples(scan.result(1), everything[1])
+    _assert_same_examples(part[3], everything[3])
+    indices = {e.index for w in SETS for e in everything[3].examples(w)}
+    assert scan.image_indices([3]) == sorted(indices)
+    # Images are shared between channels, so they are read-only.
+    with pytest.raises(ValueError, match="read-only"):
+        everything[0].top[0].image[0, 0, 0] = 1.0
+    with pytest.raises(ValueError, match="was not searched"):
+        scan_layer(tiny, "mix", str(image_dir), channels=[0], **arguments).result(1)
+
+
+@pytest.mark.parametrize("channels,error,message", [
+    ([], ValueError, "non-empty sequence"),
+    ([0, 5], ValueError, r"distinct ints in 0\.\.4 for layer 'mix' \(5 channels\); got \[5\]"),
+    ([1, 1], ValueError, r"more than once: \[1\]"),
+    ([0.5], ValueError, "distinct ints"),
+    ("0", TypeError, "got str"),
+    (3, TypeError, "got int"),
+])
+def test_bad_channel_lists_fail_before_any_image_is_read(tiny, channels, error, message,
+                                                         monkeypatch):
+    def no_reading(*args, **kw):
+        raise AssertionError("images were read")
+
+    monkeypatch.setattr("lucid2.recipes.dataset_examples.search.batches", no_reading)
+    with pytest.raises(error, match=message):
+        find_layer_examples(tiny, "mix", np.zeros((2, SIZE, SIZE, 3)), channels=channels,
+                            image_size=SIZE, progress=False)
+
+
+def test_layer_search_warns_once_for_unreadable_files(tiny, image_dir, tmp_path):
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not an image")
+    files = _paths(image_dir)[:3] + [str(broken)]
+    with pytest.warns(UserWarning, match="Skipped 1 unreadable") as caught:
+        results = find_layer_examples(tiny, "mix", files, k=2, image_size=SIZE, progress=False)
+    assert len([w for w in caught if "unreadable" in str(w.message)]) == 1
+    assert caught[0].filename == __file__  # the warning points at the caller
+    assert all(r.skipped == (str(broken),) and r.num_images == 3 for r in results.values())
+
+
+@pytest.mark.slow
+def test_inceptionv1_layer_search_equals_per_channel_search(inception, shared_data):
+    """All 508 channels of mixed4a from one pass; a few compared with find_examples."""
+    folder = str(shared_data / "imagenet-samples")
+    results = find_layer_examples(inception, "mixed4a", folder, k=8, progress=False)
+    assert len(results) == 508 and all(r.num_images == 50 for r in results.values())
+    for channel in (0, 240, 507):
+        expected = find_examples(inception, "mixed4a", channel, folder, k=8, progress=False)
+        _assert_same_examples(results[channel], expected, rtol=1e-5, atol=1e-5)
+        assert results[channel].top[0].patch.shape == (171, 171, 3)

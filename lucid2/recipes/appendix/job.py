@@ -16,7 +16,7 @@ import hashlib
 import sys
 import threading
 import time
-from typing import Callable, Mapping, Sequence, TextIO
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence, TextIO
 
 import numpy as np
 
@@ -24,6 +24,9 @@ from lucid2.app_flags import ModelSpec
 from lucid2.recipes.appendix import store as store_lib
 from lucid2.recipes.appendix.plan import (DEFAULT_EXAMPLES, AppendixError, Settings, Task,
                                           WorkItem, check_layer_names, pending_tasks, plan_items)
+
+if TYPE_CHECKING:  # imported lazily at run time: TensorFlow loads only when examples are made
+    from lucid2.recipes.dataset_examples import LayerScan
 
 IN_PROCESS = "InProcess"
 # A random network is seeded so that every worker and every run builds the same one.
@@ -322,6 +325,9 @@ class Worker:
         self.model = model
         self.store: store_lib.Store | None = None
         self._dataset_files: list[str] | None = None
+        # One dataset pass per layer ranks the images for all its channels;
+        # tasks of that layer then only cut patches from it.
+        self._scans: dict[str, "LayerScan"] = {}
 
     def setup(self) -> None:
         self.store = store_lib.open_store(self.config.output_dir, self.config.backend)
@@ -341,8 +347,8 @@ class Worker:
         rendered = 0
         if task.render:
             rendered = self._render(task.item)
-        for channel in task.example_channels:
-            self._examples(task.item.layer, channel)
+        if task.example_channels:
+            self._examples(task.item.layer, task.example_channels)
         return rendered
 
     def _render(self, item: WorkItem) -> int:
@@ -369,22 +375,36 @@ class Worker:
             self._dataset_files = list_image_files(self.config.dataset)
         return self._dataset_files
 
-    def _examples(self, layer: str, channel: int) -> None:
+    def _scan(self, layer: str) -> "LayerScan":
+        """The dataset scan of every channel of ``layer``, made once per worker and layer."""
+        scan = self._scans.get(layer)
+        if scan is None:
+            from lucid2.recipes.dataset_examples import scan_layer
+
+            for other in self._scans.values():
+                other.release_pixels()  # keep one layer's pixels in memory, not all
+            scan = scan_layer(self.model, layer, self._files(), k=self.config.num_examples,
+                              progress=False)
+            self._scans[layer] = scan
+        return scan
+
+    def _examples(self, layer: str, channels: Sequence[int]) -> None:
         from lucid2.misc.io import image_grid, png_bytes
-        from lucid2.recipes.dataset_examples import find_examples
         from lucid2.recipes.dataset_examples.output import GRID_PADDING
 
-        result = find_examples(self.model, layer, channel, self._files(),
-                               k=self.config.num_examples, progress=False)
-        patches = result.patches("top")
-        grid = image_grid(patches, ncols=len(patches), padding=GRID_PADDING)
-        record = {"format": RECORD_FORMAT, "layer": layer, "channel": channel,
-                  "dataset": self.config.dataset, "num_images": result.num_images,
-                  "reduce": result.reduce, "count": len(patches),
-                  "patch_size": [int(patches.shape[1]), int(patches.shape[2])],
-                  "padding": GRID_PADDING, "top": [e.to_dict() for e in result.top]}
-        png_path, record_path = store_lib.example_paths(layer, channel)
-        store_lib.write_with_record(self.store, png_path, png_bytes(grid), record_path, record)
+        results = self._scan(layer).results(channels)
+        for channel in channels:
+            result = results[channel]
+            patches = result.patches("top")
+            grid = image_grid(patches, ncols=len(patches), padding=GRID_PADDING)
+            record = {"format": RECORD_FORMAT, "layer": layer, "channel": channel,
+                      "dataset": self.config.dataset, "num_images": result.num_images,
+                      "reduce": result.reduce, "count": len(patches),
+                      "patch_size": [int(patches.shape[1]), int(patches.shape[2])],
+                      "padding": GRID_PADDING, "top": [e.to_dict() for e in result.top]}
+            png_path, record_path = store_lib.example_paths(layer, channel)
+            store_lib.write_with_record(self.store, png_path, png_bytes(grid), record_path,
+                                        record)
 
 
 # ------------------------------------------------------------------ progress

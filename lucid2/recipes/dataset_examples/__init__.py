@@ -9,6 +9,9 @@ examples: photos, cropped around the spot where the unit fires. Typical use::
     result = find_examples(InceptionV1(), "mixed4a_pre_relu", 492, "photos/*.jpg", k=8)
     save_examples(result, "out/")  # top / bottom / near-zero / spectrum PNGs and a JSON
 
+    # Every channel of a layer from one pass over the images (same results per channel):
+    results = find_layer_examples(InceptionV1(), "mixed4a", "photos/", k=8)
+
 From the command line: ``python -m lucid2.dataset_examples --help``.
 """
 
@@ -18,11 +21,13 @@ from lucid2.recipes.dataset_examples.receptive_field import (POINTWISE_LAYERS, R
                                                              UnknownLayerError,
                                                              receptive_field)
 from lucid2.recipes.dataset_examples.results import SETS, DatasetExamples, Example
-from lucid2.recipes.dataset_examples.search import (FALLBACK_PATCH_FRACTION, REDUCTIONS, Unit,
-                                                    check_unit, find_examples)
+from lucid2.recipes.dataset_examples.search import (FALLBACK_PATCH_FRACTION, REDUCTIONS,
+                                                    LayerScan, Unit, check_unit, find_examples,
+                                                    find_layer_examples, scan_layer)
 from lucid2.recipes.dataset_examples.sources import IMAGE_SUFFIXES, list_image_files
 
 __all__ = ["FALLBACK_PATCH_FRACTION", "IMAGE_SUFFIXES", "POINTWISE_LAYERS", "REDUCTIONS", "SETS",
-           "DatasetExamples", "Example", "ReceptiveField", "Unit", "UnknownLayerError",
-           "check_unit", "find_examples", "list_image_files", "receptive_field", "save_examples",
-           "save_grid", "save_json", "save_spectrum"]
+           "DatasetExamples", "Example", "LayerScan", "ReceptiveField", "Unit",
+           "UnknownLayerError", "check_unit", "find_examples", "find_layer_examples",
+           "list_image_files", "receptive_field", "save_examples", "save_grid", "save_json",
+           "save_spectrum", "scan_layer"]
