@@ -4,12 +4,14 @@
 * :func:`image_grid`: tile a batch into one image.
 * :func:`save_gif`: animated GIFs.
 * :func:`show`: display in a notebook (IPython, when installed).
+* :func:`atomic_write`: the all-or-nothing file write the others use.
 """
 
 from lucid2.misc.io._arrays import image_grid
+from lucid2.misc.io.atomic import atomic_write
 from lucid2.misc.io.gif import save_gif
 from lucid2.misc.io.images import IMAGE_FORMATS, load_image, save_image, to_pil
 from lucid2.misc.io.show import png_bytes, show
 
-__all__ = ["IMAGE_FORMATS", "image_grid", "load_image", "png_bytes", "save_gif", "save_image",
+__all__ = ["IMAGE_FORMATS", "atomic_write", "image_grid", "load_image", "png_bytes", "save_gif", "save_image",
            "show", "to_pil"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pathlib
 
-from lucid2.misc.io._atomic import atomic_write
+from lucid2.misc.io.atomic import atomic_write
 from lucid2.misc.io.images import to_pil
 
 DEFAULT_FRAME_MS = 100

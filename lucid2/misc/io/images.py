@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from lucid2.misc.io._arrays import UINT8_MAX, to_single_image, to_uint8
-from lucid2.misc.io._atomic import atomic_write
+from lucid2.misc.io.atomic import atomic_write
 
 # Pillow format names by file suffix.
 IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}

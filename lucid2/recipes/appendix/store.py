@@ -22,11 +22,13 @@ import concurrent.futures
 import hashlib
 import json
 import os
+import pathlib
 import posixpath
 import re
 import secrets
 from typing import Iterable, Mapping
 
+from lucid2.misc.io.atomic import atomic_write
 from lucid2.recipes.appendix.plan import AppendixError
 
 MANIFEST = "manifest.json"
@@ -129,22 +131,11 @@ class LocalStore(Store):
 
     def write_bytes(self, rel: str, data: bytes) -> None:
         path = self._path(rel)
-        directory, name = os.path.split(path)
-        os.makedirs(directory, exist_ok=True)
-        temp = os.path.join(directory, _temp_name(name))
-        try:
-            with open(temp, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                # Without it a power cut after the rename could leave an empty file.
-                os.fsync(handle.fileno())
-            os.replace(temp, path)
-        except BaseException:
-            try:
-                os.remove(temp)
-            except FileNotFoundError:
-                pass
-            raise
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        # Temporary files get this store's names, so a rerun can remove the
+        # leftovers of a killed run.
+        atomic_write(path, lambda temp: pathlib.Path(temp).write_bytes(data),
+                     temp_name=_temp_name)
 
     def list_dir(self, rel: str) -> dict[str, int]:
         path = self._path(rel)

@@ -10,7 +10,7 @@ from typing import Sequence
 import numpy as np
 
 from lucid2.misc.io import image_grid, save_image
-from lucid2.misc.io._atomic import atomic_write
+from lucid2.misc.io.atomic import atomic_write
 from lucid2.recipes.dataset_examples.results import SETS, DatasetExamples, Example
 
 # Patches per grid row unless told otherwise: one row for the default k = 8.

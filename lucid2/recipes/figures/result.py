@@ -25,7 +25,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from lucid2.misc.io import save_image
-from lucid2.misc.io._atomic import atomic_write
+from lucid2.misc.io.atomic import atomic_write
 from lucid2.recipes.figures.layout import labeled_grid
 
 PANELS_SUFFIX = "_panels"
