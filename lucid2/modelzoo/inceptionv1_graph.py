@@ -9,7 +9,10 @@ branch convolutions before their ReLUs, as Lucid builds it.
 
 from __future__ import annotations
 
+import functools
+
 import keras
+import numpy as np
 import tensorflow as tf
 
 # Lucid's InceptionV1: pixels in [0, 255] minus the ImageNet mean 117.
@@ -39,6 +42,9 @@ STEM_CONVS = (("conv2d0", 7, 2, 3, 64), ("conv2d1", 1, 1, 64, 64), ("conv2d2", 3
 CHANNELS = {"conv2d0": 64, "conv2d1": 64, "conv2d2": 192,
             **{block[0]: block[1] + block[3] + block[5] + block[6] for block in MIXED_BLOCKS}}
 BRANCHES = ("1x1", "3x3_bottleneck", "3x3", "5x5_bottleneck", "5x5", "pool_reduce")
+# Strided convolutions with at most this many input channels (conv2d0, on the RGB image)
+# compute the gradient with respect to their input as one stride-1 convolution.
+FAST_INPUT_GRAD_MAX_CHANNELS = 4
 
 
 def weight_shapes() -> dict[str, tuple[int, ...]]:
@@ -60,13 +66,75 @@ def weight_shapes() -> dict[str, tuple[int, ...]]:
     return shapes
 
 
+def _gpu_visible() -> bool:
+    # Read while tracing, never at import: the choice of kernels per device type.
+    return bool(tf.config.list_logical_devices("GPU"))
+
+
+def channel_window_sum(values: tf.Tensor, radius: int) -> tf.Tensor:
+    """Sum over the ``2 * radius + 1`` channels centered on each channel (zeros beyond the ends).
+
+    Built from power-of-two partial sums (window 11 = 8 + 2 + 1), so it costs a handful of
+    element-wise additions and keeps the rounding of a direct sum.
+    """
+    channels = values.shape[-1]
+    window = 2 * radius + 1
+    rank = values.shape.rank
+    padded = tf.pad(values, [[0, 0]] * (rank - 1) + [[radius, radius]])
+    sums = {1: padded}
+    width = 1
+    while 2 * width <= window:
+        previous = sums[width]
+        sums[2 * width] = previous[..., :-width] + previous[..., width:]
+        width *= 2
+    total, offset = None, 0
+    while width:
+        if window & width:
+            piece = sums[width][..., offset:offset + channels]
+            total = piece if total is None else total + piece
+            offset += width
+        width //= 2
+    return total
+
+
+def local_response_normalization(inputs: tf.Tensor, depth_radius: int = LRN_DEPTH_RADIUS,
+                                 bias: float = LRN_BIAS, alpha: float = LRN_ALPHA,
+                                 beta: float = LRN_BETA) -> tf.Tensor:
+    """``tf.nn.local_response_normalization`` (same numbers to float rounding) with a fast
+    gradient on CPU.
+
+    TensorFlow's CPU ``LRNGrad`` loops over every channel's window with a division and a
+    power per term: for conv2d2's 192 channels it cost several times the layer's own
+    convolution. Here the gradient is
+    ``dx = g * n**-beta - 2 * alpha * beta * x * window_sum(g * y / n)`` with
+    ``n = bias + alpha * window_sum(x**2)``, a few element-wise passes. With a GPU visible,
+    TensorFlow's (cuDNN) kernels are used instead.
+    """
+    if _gpu_visible():
+        return tf.nn.local_response_normalization(inputs, depth_radius=depth_radius, bias=bias,
+                                                  alpha=alpha, beta=beta)
+
+    @tf.custom_gradient
+    def lrn(x):
+        norm = alpha * channel_window_sum(tf.square(x), depth_radius) + bias
+        scale = tf.math.rsqrt(norm) if beta == 0.5 else tf.pow(norm, -beta)
+        y = x * scale
+
+        def grad(upstream):
+            window = channel_window_sum(upstream * y / norm, depth_radius)
+            return upstream * scale - (2.0 * alpha * beta) * x * window
+
+        return y, grad
+
+    return lrn(tf.convert_to_tensor(inputs))
+
+
 @keras.saving.register_keras_serializable(package="lucid2")
 class LocalResponseNorm(keras.layers.Layer):
     """TensorFlow's local response normalization with inception5h's settings."""
 
     def call(self, inputs):
-        return tf.nn.local_response_normalization(
-            inputs, depth_radius=LRN_DEPTH_RADIUS, bias=LRN_BIAS, alpha=LRN_ALPHA, beta=LRN_BETA)
+        return local_response_normalization(inputs)
 
 
 @keras.saving.register_keras_serializable(package="lucid2")
@@ -120,9 +188,86 @@ class KeepAlive(keras.layers.Layer):
         return input_shape[0]
 
 
+def _phase_kernel(kernel: tf.Tensor, stride: int) -> tf.Tensor:
+    """The (m, m, out, stride**2 * in) kernel of the input gradient in space-to-depth form.
+
+    With the kernel zero-padded to ``m * stride`` taps, input pixel ``stride * p + r`` (in
+    padded coordinates) receives ``sum_j dy[p - j] * kernel[stride * j + r]``: for each phase
+    ``r`` a stride-1 correlation of ``dy`` with every ``stride``-th tap, flipped. Built with
+    one gather of constant indices (a transpose of this 6-D layout is slow on CPU).
+    """
+    size_h, size_w, channels_in, channels_out = (int(d) for d in kernel.shape)
+    taps_h, taps_w = -(-size_h // stride), -(-size_w // stride)
+    j_h, j_w, out, r_h, r_w, c = np.meshgrid(
+        np.arange(taps_h), np.arange(taps_w), np.arange(channels_out), np.arange(stride),
+        np.arange(stride), np.arange(channels_in), indexing="ij")
+    row = stride * (taps_h - 1 - j_h) + r_h
+    col = stride * (taps_w - 1 - j_w) + r_w
+    index = ((row * size_w + col) * channels_in + c) * channels_out + out
+    zero = size_h * size_w * channels_in * channels_out  # the appended 0 for padded taps
+    index = np.where((row < size_h) & (col < size_w), index, zero)
+    flat = tf.concat([tf.reshape(kernel, [-1]), tf.zeros([1], kernel.dtype)], axis=0)
+    phases = tf.gather(flat, index.reshape(taps_h, taps_w, channels_out, -1))
+    return phases
+
+
+def strided_conv_input_grad(dy: tf.Tensor, kernel: tf.Tensor, input_shape: tf.Tensor,
+                            stride: int) -> tf.Tensor:
+    """Gradient of ``conv2d(x, kernel, stride, "SAME")`` with respect to ``x``.
+
+    The same numbers as TensorFlow's ``Conv2DBackpropInput``, computed as a stride-1
+    convolution producing ``stride**2 * in`` channels followed by ``depth_to_space``. On
+    CPU the strided backward-data kernel for a 3-channel input is slow, and very slow for
+    some image sizes (oneDNN picks a poor algorithm for them), which made render steps at
+    randomly scaled sizes about 1.5 times slower than at a fixed size.
+    """
+    size_h, size_w = kernel.shape[0], kernel.shape[1]
+    taps_h, taps_w = -(-size_h // stride), -(-size_w // stride)
+    height, width = input_shape[1], input_shape[2]
+    out_h, out_w = tf.shape(dy)[1], tf.shape(dy)[2]
+    # "SAME" padding as TensorFlow places it: the smaller half before.
+    pad_top = tf.maximum((out_h - 1) * stride + size_h - height, 0) // 2
+    pad_left = tf.maximum((out_w - 1) * stride + size_w - width, 0) // 2
+    # Enough rows after dy for the largest possible padding before x.
+    after_h = -(-((size_h - 1) // 2) // stride)
+    after_w = -(-((size_w - 1) // 2) // stride)
+    padded = tf.pad(dy, [[0, 0], [taps_h - 1, after_h], [taps_w - 1, after_w], [0, 0]])
+    phases = tf.nn.conv2d(padded, _phase_kernel(kernel, stride), 1, "VALID")
+    full = tf.nn.depth_to_space(phases, stride)
+    return full[:, pad_top:pad_top + height, pad_left:pad_left + width, :]
+
+
+def strided_conv2d(inputs: tf.Tensor, kernel: tf.Tensor, stride: int) -> tf.Tensor:
+    """``conv2d(inputs, kernel, stride, "SAME")`` (NHWC) with a faster input gradient."""
+
+    @tf.custom_gradient
+    def conv(x, k):
+        def grad(dy):
+            dx = strided_conv_input_grad(dy, k, tf.shape(x), stride)
+            dk = tf.raw_ops.Conv2DBackpropFilter(
+                input=x, filter_sizes=tf.shape(k), out_backprop=dy,
+                strides=[1, stride, stride, 1], padding="SAME")
+            return dx, dk
+
+        return tf.nn.conv2d(x, k, stride, "SAME"), grad
+
+    return conv(tf.convert_to_tensor(inputs), tf.convert_to_tensor(kernel))
+
+
+def _strided_convolution_op(layer: keras.layers.Conv2D, inputs, kernel):
+    if _gpu_visible():
+        return keras.layers.Conv2D.convolution_op(layer, inputs, kernel)
+    return strided_conv2d(inputs, kernel, layer.strides[0])
+
+
 def _conv(x, name: str, filters: int, kernel: int, stride: int = 1):
-    pre = keras.layers.Conv2D(filters, kernel, strides=stride, padding="same",
-                              name=f"{name}_pre_relu")(x)
+    layer = keras.layers.Conv2D(filters, kernel, strides=stride, padding="same",
+                                name=f"{name}_pre_relu")
+    if stride > 1 and x.shape[-1] <= FAST_INPUT_GRAD_MAX_CHANNELS:
+        # Only how the gradient is computed changes: the layer stays a plain Conv2D with the
+        # same weights, outputs and config (a reloaded copy is simply slower to render).
+        layer.convolution_op = functools.partial(_strided_convolution_op, layer)
+    pre = layer(x)
     return pre, keras.layers.ReLU(name=name)(pre)
 
 
@@ -130,9 +275,15 @@ def _max_pool(x, name: str, stride: int):
     return keras.layers.MaxPooling2D(3, strides=stride, padding="same", name=name)(x)
 
 
-def build_inception_v1(name: str = "InceptionV1") -> keras.Model:
-    """Builds the untrained network: [0, 1] RGB images in, 1008 logits out."""
-    inputs = keras.Input(shape=(None, None, 3), name="images", dtype="float32")
+def build_inception_v1(name: str = "InceptionV1",
+                       image_size: tuple[int, int] | None = None) -> keras.Model:
+    """Builds the untrained network: [0, 1] RGB images in, 1008 logits out.
+
+    ``image_size`` (height, width) fixes the input's spatial size, for tools that need
+    static shapes; by default any size is accepted.
+    """
+    height, width = (None, None) if image_size is None else image_size
+    inputs = keras.Input(shape=(height, width, 3), name="images", dtype="float32")
     low, high = IMAGE_VALUE_RANGE
     x = keras.layers.Rescaling(scale=high - low, offset=low, name="to_value_range")(inputs)
     dangling = []

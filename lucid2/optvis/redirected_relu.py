@@ -26,17 +26,20 @@ import tensorflow as tf
 RELU6_CAP = 6.0
 
 
-def redirected_relu_grad(x: tf.Tensor, dy: tf.Tensor, redirect,
-                         max_value: float | None = None) -> tf.Tensor:
-    """The gradient of ``relu(x)`` (capped at ``max_value``) given the upstream ``dy``.
+def _true_relu_grad(x: tf.Tensor, dy: tf.Tensor, max_value: float | None) -> tf.Tensor:
+    # The fused kernels TensorFlow uses for its own ReLU gradients: one pass over dy.
+    if max_value is None:
+        return tf.raw_ops.ReluGrad(gradients=dy, features=x)
+    if max_value == RELU6_CAP:
+        return tf.raw_ops.Relu6Grad(gradients=dy, features=x)
+    blocked = tf.logical_or(x <= 0, x >= max_value)
+    return tf.where(blocked, tf.zeros_like(dy), dy)
 
-    When ``redirect`` is true, images (first axis) for which the true gradient
-    is zero everywhere get the redirected gradient instead.
-    """
+
+def _redirected_grad(x: tf.Tensor, dy: tf.Tensor, max_value: float | None) -> tf.Tensor:
     zeros = tf.zeros_like(dy)
+    relu_grad = _true_relu_grad(x, dy, max_value)
     below = x <= 0
-    blocked = below if max_value is None else tf.logical_or(below, x >= max_value)
-    relu_grad = tf.where(blocked, zeros, dy)
     wrong_way = tf.logical_and(below, dy > 0)
     if max_value is not None:
         wrong_way = tf.logical_or(wrong_way, tf.logical_and(x >= max_value, dy < 0))
@@ -47,8 +50,23 @@ def redirected_relu_grad(x: tf.Tensor, dy: tf.Tensor, redirect,
     else:
         any_through = tf.reduce_any(tf.not_equal(relu_grad, 0), axis=list(range(1, rank)),
                                     keepdims=True)
-    per_image = tf.where(any_through, relu_grad, redirected)
-    return tf.where(tf.cast(redirect, tf.bool), per_image, relu_grad)
+    return tf.where(any_through, relu_grad, redirected)
+
+
+def redirected_relu_grad(x: tf.Tensor, dy: tf.Tensor, redirect,
+                         max_value: float | None = None) -> tf.Tensor:
+    """The gradient of ``relu(x)`` (capped at ``max_value``) given the upstream ``dy``.
+
+    When ``redirect`` is true, images (first axis) for which the true gradient
+    is zero everywhere get the redirected gradient instead.
+    """
+    x = tf.convert_to_tensor(x)
+    dy = tf.convert_to_tensor(dy, dtype=x.dtype)
+    redirect = tf.cast(redirect, tf.bool)
+    # A cond, not a select between both results: after the warm-up (nearly every
+    # step of a render) only the true gradient is computed, at the cost of a plain ReLU's.
+    return tf.cond(redirect, lambda: _redirected_grad(x, dy, max_value),
+                   lambda: _true_relu_grad(x, dy, max_value))
 
 
 def redirected_relu(x: tf.Tensor, redirect, max_value: float | None = None) -> tf.Tensor:

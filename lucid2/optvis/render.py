@@ -276,7 +276,9 @@ class Renderer:
         activations = {}
         if self._submodel is not None:
             if self._relu_override:
-                with redirected_relus(self._submodel, self._redirecting):
+                # Read the switch once per step, not once per patched ReLU.
+                redirecting = self._redirecting()
+                with redirected_relus(self._submodel, lambda: redirecting):
                     outputs = self._submodel(transformed, training=False)
             else:
                 outputs = self._submodel(transformed, training=False)

@@ -15,6 +15,11 @@ batch, because all images of a batch must keep the same size.
 Lists: ``standard_transforms`` (Lucid's defaults) and ``article_transforms``
 (the Feature Visualization article's footnote, cropped back to the input
 size by :func:`preserve_size`).
+
+Speed: :func:`compose` (which ``render_vis`` uses) applies a constant pad
+followed by jitters, a random scale and a random rotation, as in
+``standard_transforms``, as one bilinear resampling with the same random draws
+(see :func:`compose`).
 """
 
 from __future__ import annotations
@@ -101,6 +106,12 @@ class _Pad(TransformBase):
         inside = tf.pad(tf.ones_like(images[..., :1]), paddings)
         return tf.pad(images, paddings) + (1.0 - inside) * values
 
+    def _affine(self, rng, n, height, width, static_hw):
+        shift = -float(self.w)
+        matrix = _translations(tf.constant([shift]), tf.constant([shift]))
+        static_hw = tuple(None if s is None else s + 2 * self.w for s in static_hw)
+        return matrix, height + 2 * self.w, width + 2 * self.w, static_hw
+
     def __repr__(self):
         return f"pad({self.w}, mode={self.mode!r}, constant_value={self.constant_value!r})"
 
@@ -130,8 +141,7 @@ class _Jitter(TransformBase):
                 f"jitter({self.d}) needs images larger than {self.d} pixels, got {images.shape}.")
         shape = tf.shape(images)
         n, height, width = shape[0], shape[1], shape[2]
-        # Offsets in {0, ..., d}, independently per image and axis (Lucid's random_crop).
-        offsets = rng.uniform(tf.stack([2, n]), minval=0, maxval=self.d + 1, dtype=tf.int32)
+        offsets = self._draw(rng, n)
         rows = offsets[0][:, None] + tf.range(height - self.d)[None, :]
         cols = offsets[1][:, None] + tf.range(width - self.d)[None, :]
         out = tf.gather(images, rows, axis=1, batch_dims=1)
@@ -139,6 +149,26 @@ class _Jitter(TransformBase):
         out.set_shape([images.shape[0], None if h is None else h - self.d,
                        None if w is None else w - self.d, images.shape[3]])
         return out
+
+    def _draw(self, rng, n) -> tf.Tensor:
+        # Offsets in {0, ..., d}, independently per image and axis (Lucid's random_crop):
+        # (2, n) int32, rows first.
+        return rng.uniform(tf.stack([2, n]), minval=0, maxval=self.d + 1, dtype=tf.int32)
+
+    def _check_static(self, static_hw):
+        if any(s is not None and s <= self.d for s in static_hw):
+            raise ValueError(
+                f"jitter({self.d}) needs images larger than {self.d} pixels, got spatial size "
+                f"{static_hw}.")
+
+    def _affine(self, rng, n, height, width, static_hw):
+        if self.d == 0:
+            return None, height, width, static_hw
+        self._check_static(static_hw)
+        offsets = tf.cast(self._draw(rng, n), tf.float32)
+        matrices = _translations(offsets[1], offsets[0])
+        static_hw = tuple(None if s is None else s - self.d for s in static_hw)
+        return matrices, height - self.d, width - self.d, static_hw
 
     def __repr__(self):
         return f"jitter({self.d})"
@@ -176,12 +206,27 @@ class _RandomScale(TransformBase):
         if any(s <= 0 for s in self.scales):
             raise ValueError(f"scales must all be > 0, got {self.scales}.")
 
-    def _apply(self, images, rng):
+    def _draw_size(self, rng, height, width) -> tf.Tensor:
         scale = _pick(rng, self.scales, 1)[0]
-        size = tf.cast(tf.shape(images)[1:3], tf.float32) * scale
+        size = tf.cast(tf.stack([height, width]), tf.float32) * scale
         # Truncate like Lucid, but never below one pixel.
-        size = tf.maximum(tf.cast(size, tf.int32), 1)
-        return tf.image.resize(images, size, method="bilinear")
+        return tf.maximum(tf.cast(size, tf.int32), 1)
+
+    def _apply(self, images, rng):
+        shape = tf.shape(images)
+        return tf.image.resize(images, self._draw_size(rng, shape[1], shape[2]),
+                               method="bilinear")
+
+    def _affine(self, rng, n, height, width, static_hw):
+        size = self._draw_size(rng, height, width)
+        # tf.image.resize's sampling (half-pixel centers): in = (out + 0.5) * in/out - 0.5.
+        ratio = tf.cast(tf.stack([height, width]), tf.float32) / tf.cast(size, tf.float32)
+        zero = tf.zeros([], tf.float32)
+        one = tf.ones([], tf.float32)
+        matrix = tf.stack([[ratio[1], zero, 0.5 * ratio[1] - 0.5],
+                           [zero, ratio[0], 0.5 * ratio[0] - 0.5],
+                           [zero, zero, one]])
+        return matrix[None], size[0], size[1], (None, None)
 
     def __repr__(self):
         return f"random_scale({list(self.scales)})"
@@ -219,6 +264,12 @@ class _RandomRotate(TransformBase):
         self.fill_value = _checks.finite_float("fill_value", fill_value)
         to_radians = math.pi / 180.0 if self.units == "degrees" else 1.0
         self._radians = tuple(a * to_radians for a in self.angles)
+
+    def _affine(self, rng, n, height, width, static_hw):
+        angles = _pick(rng, self._radians, n)
+        flat = rotation_transforms(angles, height, width)
+        matrices = tf.reshape(tf.concat([flat, tf.ones_like(flat[:, :1])], axis=1), [-1, 3, 3])
+        return matrices, height, width, static_hw
 
     def _apply(self, images, rng):
         shape = tf.shape(images)
@@ -304,21 +355,151 @@ def _check_transforms(transforms) -> tuple[Transform, ...]:
 
 
 class _Compose(TransformBase):
-    def __init__(self, transforms):
+    def __init__(self, transforms, fuse: bool = True):
         self.transforms = _check_transforms(transforms)
+        if not isinstance(fuse, bool):
+            raise TypeError(f"fuse must be True or False, got {fuse!r}.")
+        self.fuse = fuse
+        self._steps = _fused_plan(self.transforms) if self.fuse else [
+            (t,) for t in self.transforms]
 
     def _apply(self, images, rng):
-        for t in self.transforms:
-            images = t(images, rng)
+        for step in self._steps:
+            images = step[0](images, rng) if len(step) == 1 else _apply_fused(step, images, rng)
         return images
 
     def __repr__(self):
-        return f"compose([{', '.join(map(repr, self.transforms))}])"
+        fuse = "" if self.fuse else ", fuse=False"
+        return f"compose([{', '.join(map(repr, self.transforms))}]{fuse})"
 
 
-def compose(transforms: Sequence[Transform]) -> Transform:
-    """One transform applying ``transforms`` in order, all drawing from the same ``rng``."""
-    return _Compose(transforms)
+def compose(transforms: Sequence[Transform], fuse: bool = True) -> Transform:
+    """One transform applying ``transforms`` in order, all drawing from the same ``rng``.
+
+    With ``fuse`` (the default), a run of geometric transforms that starts with a
+    constant :func:`pad` and continues with :func:`jitter`, :func:`random_scale` and
+    :func:`random_rotate` (constant fill of the pad's value), as in
+    ``standard_transforms``, is applied as one bilinear resampling: the same random
+    draws in the same order, the same output size and the same geometry, but the image
+    is interpolated once instead of once per scale and rotation, and the step costs a
+    fraction. Only a run in which the scaled image's border is padding is fused, so that
+    resizing's edge clamping and the constant fill agree. ``fuse=False`` applies every
+    transform on its own.
+    """
+    return _Compose(transforms, fuse=fuse)
+
+
+# ------------------------------------------------------------------ fusion
+def _fusible_start(t) -> bool:
+    return (type(t) is _Pad and t.mode == "constant" and t.w > 0
+            and not isinstance(t.constant_value, str))
+
+
+def _fused_plan(transforms: tuple[Transform, ...]) -> list[tuple[Transform, ...]]:
+    """Splits ``transforms`` into single transforms and fusible runs (tuples of 2 or more).
+
+    A run starts at a constant pad with a numeric fill and extends over constant pads
+    with that fill, jitters, scales and constant-fill rotations with that fill, as long
+    as every scale sees at least one pixel of padding on each side (the pads' width
+    minus the jitters' crops so far; a rotation may move content to the border, so no
+    scale may follow one). A run is kept only if it resamples (contains a scale or a
+    rotation).
+    """
+    steps: list[tuple[Transform, ...]] = []
+    index = 0
+    while index < len(transforms):
+        first = transforms[index]
+        if not _fusible_start(first):
+            steps.append((first,))
+            index += 1
+            continue
+        fill = first.constant_value
+        run = [first]
+        margin = first.w
+        rotated = False
+        for t in transforms[index + 1:]:
+            if type(t) is _Pad:
+                if not (_fusible_start(t) and t.constant_value == fill):
+                    break
+                margin += t.w
+            elif type(t) is _Jitter:
+                margin -= t.d
+            elif type(t) is _RandomScale:
+                if rotated or margin < 1:
+                    break
+                margin = min(math.floor(margin * min(t.scales)) - 1, margin)
+            elif type(t) is _RandomRotate:
+                if t.fill_mode != "constant" or t.fill_value != fill:
+                    break
+                rotated = True
+            else:
+                break
+            run.append(t)
+        resamples = any(type(t) in (_RandomScale, _RandomRotate) for t in run)
+        if len(run) > 1 and resamples:
+            steps.append(tuple(run))
+        else:
+            steps.extend((t,) for t in run)
+        index += len(run)
+    return steps
+
+
+def _translations(dx: tf.Tensor, dy: tf.Tensor) -> tf.Tensor:
+    """(n, 3, 3) matrices mapping output (x, y) to input (x + dx, y + dy)."""
+    ones = tf.ones_like(dx)
+    zeros = tf.zeros_like(dx)
+    rows = [tf.stack([ones, zeros, dx], axis=1), tf.stack([zeros, ones, dy], axis=1),
+            tf.stack([zeros, zeros, ones], axis=1)]
+    return tf.stack(rows, axis=1)
+
+
+def _apply_fused(run: tuple[Transform, ...], images, rng) -> tf.Tensor:
+    """Applies a fusible run (see :func:`_fused_plan`) as one resampling."""
+    _check_rng(rng)
+    images = _as_images(images)
+    shape = tf.shape(images)
+    n, height, width = shape[0], shape[1], shape[2]
+    static_hw = _static_hw(images)
+    matrix = tf.eye(3, batch_shape=[1])
+    for t in run:
+        # Draws happen in the order, and with the shapes, of the transforms' own calls.
+        stage, height, width, static_hw = t._affine(rng, n, height, width, static_hw)
+        if stage is not None:
+            matrix = tf.matmul(matrix, stage)
+    matrix = tf.broadcast_to(matrix, tf.stack([n, 3, 3]))
+    out = _warp(images, matrix, tf.stack([height, width]), run[0].constant_value)
+    out.set_shape([images.shape[0], static_hw[0], static_hw[1], images.shape[3]])
+    return out
+
+
+def _warp(images: tf.Tensor, matrix: tf.Tensor, size: tf.Tensor, fill: float) -> tf.Tensor:
+    """Bilinear resampling: output pixel (x, y) reads ``images`` at ``matrix @ (x, y, 1)``.
+
+    Its gradient is TensorFlow's for ImageProjectiveTransformV3 (the upstream gradient
+    warped back by the inverse map) divided by the map's area factor ``|det|``: warping
+    back gives every input pixel the weight of one output pixel, while an image scaled by
+    ``s`` has ``s**2`` output pixels per input pixel, which is what resizing's own
+    gradient sums.
+    """
+    flat = tf.reshape(matrix, [-1, 9])[:, :8]
+    inverse = tf.reshape(tf.linalg.inv(matrix), [-1, 9])[:, :8]
+    area = tf.abs(matrix[:, 0, 0] * matrix[:, 1, 1] - matrix[:, 0, 1] * matrix[:, 1, 0])
+    input_size = tf.shape(images)[1:3]
+
+    @tf.custom_gradient
+    def warp(x):
+        def grad(upstream):
+            back = tf.raw_ops.ImageProjectiveTransformV3(
+                images=upstream, transforms=inverse, output_shape=input_size, fill_value=0.0,
+                interpolation="BILINEAR", fill_mode="CONSTANT")
+            return back / area[:, None, None, None]
+
+        out = tf.raw_ops.ImageProjectiveTransformV3(
+            images=x, transforms=flat, output_shape=size, fill_value=fill,
+            interpolation="BILINEAR", fill_mode="CONSTANT")
+        return out, grad
+
+    return warp(images)
 
 
 class _PreserveSize(_Compose):

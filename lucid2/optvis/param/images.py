@@ -7,9 +7,10 @@ import tensorflow as tf
 from lucid2.optvis.param import _checks
 from lucid2.optvis.param.base import ImageParam, RawParam
 from lucid2.optvis.param.color import (COLOR_MEAN, GRAY, VALID_RGB_MODES,
+                                       decorrelate_channels_first,
                                        linear_decorrelate_color, squash)
 from lucid2.optvis.param.pyramid import laplacian_pyramid
-from lucid2.optvis.param.spatial import DEFAULT_SD, fft_image, pixel_image
+from lucid2.optvis.param.spatial import DEFAULT_SD, FFTImage, fft_image, pixel_image
 
 RGB_CHANNELS = 3
 SUPPORTED_CHANNELS = (1, 3, 4)
@@ -49,13 +50,20 @@ class RGBImage(ImageParam):
         self.grayscale = bool(grayscale)
 
     def __call__(self) -> tf.Tensor:
+        if self.decorrelate and not self.alpha and isinstance(self.raw, FFTImage):
+            # Lucid's default image: mix the colors straight from the inverse FFT's
+            # channels-first output (one pass instead of a transpose and a mix).
+            colors = decorrelate_channels_first(self.raw.channels_first())
+            return squash(colors, self.valid_rgb, COLOR_MEAN)
         t = self.raw()
         if self.grayscale:
             gray = squash(t[..., :1], self.valid_rgb, GRAY)
             rgb = tf.tile(gray, [1, 1, 1, RGB_CHANNELS])
             color_end = 1
         else:
-            colors = t[..., :RGB_CHANNELS]
+            # Slice only when there is an alpha channel: the gradient of a slice keeping
+            # every channel still costs a full copy (StridedSliceGrad) each step.
+            colors = t if t.shape[-1] == RGB_CHANNELS else t[..., :RGB_CHANNELS]
             if self.decorrelate:
                 colors = linear_decorrelate_color(colors)
             rgb = squash(colors, self.valid_rgb, COLOR_MEAN if self.decorrelate else GRAY)

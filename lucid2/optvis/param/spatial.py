@@ -83,15 +83,24 @@ class FFTImage(RawParam):
         scale = np.sqrt(w * h) / np.maximum(freqs, 1.0 / max(w, h)) ** decay_power
         self.decay_power = decay_power
         self._scale = scale.astype(np.float32)
+        # The inverse FFT is linear, so the output divisor is folded into the coefficients'
+        # scale: one multiplication fewer over the image, forward and backward.
+        self._output_scale = (scale / FFT_OUTPUT_DIVISOR).astype(np.float32)
         self.spectrum = tf.Variable(
             tf.random.normal((2, batch, ch) + freqs.shape, stddev=sd), name="spectrum")
 
-    def __call__(self) -> tf.Tensor:
+    def channels_first(self) -> tf.Tensor:
+        """The raw tensor as (batch, channels, height, width), the inverse FFT's own layout."""
         _, h, w, _ = self.shape
-        scaled = tf.complex(self.spectrum[0] * self._scale, self.spectrum[1] * self._scale)
+        # unstack, not spectrum[0] / spectrum[1]: the gradient of two strided slices
+        # (StridedSliceGrad, then an add) costs more than the inverse FFT itself.
+        real, imag = tf.unstack(self.spectrum)
+        scaled = tf.complex(real * self._output_scale, imag * self._output_scale)
         # irfft2d works on the two innermost axes: (batch, channels, h, w).
-        channels_first = tf.signal.irfft2d(scaled, fft_length=[h, w])
-        return tf.transpose(channels_first, (0, 2, 3, 1)) / FFT_OUTPUT_DIVISOR
+        return tf.signal.irfft2d(scaled, fft_length=[h, w])
+
+    def __call__(self) -> tf.Tensor:
+        return tf.transpose(self.channels_first(), (0, 2, 3, 1))
 
 
 def fft_image(shape, sd: float | None = None, decay_power: float = 1.0) -> FFTImage:

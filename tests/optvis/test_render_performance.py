@@ -1,0 +1,217 @@
+"""Render performance: one trace per configuration, a cheap ``import lucid2``, and the
+faster kernels (conv2d0's input gradient, LRN, fused transforms, redirected ReLU) giving
+the same numbers as the straightforward ones. Nothing here is timed: speed is measured by
+``benchmarks/render_speed.py``."""
+
+import json
+import pathlib
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from lucid2.modelzoo import InceptionV1, VisionModel, inceptionv1_graph as graph
+from lucid2.optvis import param, render, transform as T
+from lucid2.optvis.redirected_relu import redirected_relu_grad
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def _tiny_model() -> VisionModel:
+    keras.utils.set_random_seed(1)
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.Conv2D(8, 3, strides=2, padding="same", name="conv1_pre_relu")(inputs)
+    x = keras.layers.ReLU(name="conv1")(x)
+    x = keras.layers.Conv2D(6, 3, padding="same", activation="relu", name="conv2")(x)
+    return VisionModel(keras.Model(inputs, x), name="tiny")
+
+
+# ------------------------------------------------------------------ tracing
+@pytest.mark.parametrize("size, batch", [(24, 1), (32, 3)])
+def test_one_trace_per_configuration_across_sizes_and_warm_up(size, batch):
+    # Random scales change the spatial size every step and the redirected-ReLU switch
+    # flips after 2 steps: still a single trace.
+    renderer = render.Renderer(_tiny_model(), "conv2:1",
+                               param_f=lambda: param.image(size, batch=batch), seed=0,
+                               redirect_steps=2)
+    renderer.run(thresholds=(3, 9))
+    assert renderer.steps_done == 9
+    assert renderer.trace_count == 1
+    assert renderer._step_fn.experimental_get_tracing_count() == 1
+
+
+def test_inception_render_step_traces_once():
+    model = InceptionV1(weights=None)
+    step = render.make_render_step(model, "mixed3a:5", param_f=lambda: param.image(48),
+                                   seed=1, redirect_steps=2)
+    values = [float(step()) for _ in range(5)]
+    assert all(np.isfinite(values))
+    assert step.__self__.trace_count == 1
+
+
+# ------------------------------------------------------------------ imports
+def test_import_lucid2_loads_no_tensorflow_and_no_network():
+    code = r"""
+import json, socket, sys
+attempts = []
+def refuse(*args, **kwargs):
+    attempts.append(repr(args[:1]))
+    raise OSError("network access during import")
+socket.socket.connect = refuse
+socket.create_connection = refuse
+socket.getaddrinfo = refuse
+import lucid2
+heavy = [m for m in ("tensorflow", "keras", "numpy", "h5py") if m in sys.modules]
+print(json.dumps({"heavy": heavy, "attempts": attempts, "version": lucid2.__version__}))
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=str(REPO_ROOT), env={"PYTHONPATH": str(REPO_ROOT),
+                                                     "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report == {"heavy": [], "attempts": [], "version": report["version"]}
+
+
+# ------------------------------------------------------- conv2d0's gradient
+@pytest.mark.parametrize("shape, kernel, stride", [
+    ((2, 140, 141, 3), 7, 2), ((1, 125, 154, 3), 7, 2), ((1, 9, 8, 3), 7, 2),
+    ((1, 10, 13, 2), 5, 3), ((1, 16, 16, 1), 4, 2), ((1, 1, 1, 3), 7, 2),
+])
+def test_strided_conv_matches_tensorflow_forward_and_gradients(shape, kernel, stride):
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.normal(size=shape).astype(np.float32))
+    w = tf.constant(rng.normal(size=(kernel, kernel, shape[-1], 5)).astype(np.float32))
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch([x, w])
+        expected = tf.nn.conv2d(x, w, stride, "SAME")
+        actual = graph.strided_conv2d(x, w, stride)
+        upstream = tf.constant(rng.normal(size=expected.shape).astype(np.float32))
+        loss_expected = tf.reduce_sum(expected * upstream)
+        loss_actual = tf.reduce_sum(actual * upstream)
+    np.testing.assert_array_equal(actual.numpy(), expected.numpy())
+    for want, got in zip(tape.gradient(loss_expected, [x, w]), tape.gradient(loss_actual, [x, w])):
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5,
+                                   atol=1e-5 * float(tf.reduce_max(tf.abs(want))))
+
+
+def test_only_the_rgb_stem_convolution_uses_the_strided_gradient():
+    model = graph.build_inception_v1()
+    patched = [layer.name for layer in model.layers if "convolution_op" in vars(layer)]
+    assert patched == ["conv2d0_pre_relu"]
+    assert type(model.get_layer("conv2d0_pre_relu")) is keras.layers.Conv2D
+    fixed = graph.build_inception_v1(image_size=(64, 48))
+    assert tuple(fixed.input.shape) == (None, 64, 48, 3)
+
+
+# --------------------------------------------------------------------- LRN
+@pytest.mark.parametrize("shape, radius, beta", [
+    ((2, 7, 5, 64), 5, 0.5), ((1, 4, 4, 192), 5, 0.5), ((1, 3, 3, 7), 2, 0.75),
+    ((1, 2, 2, 3), 5, 0.5), ((1, 2, 2, 12), 0, 0.5),
+])
+def test_local_response_normalization_matches_tensorflow(shape, radius, beta):
+    rng = np.random.default_rng(1)
+    x = tf.constant((rng.normal(size=shape) * 50).astype(np.float32))
+    upstream = tf.constant(rng.normal(size=shape).astype(np.float32))
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        expected = tf.nn.local_response_normalization(x, radius, 2.0, 1e-4, beta)
+        actual = graph.local_response_normalization(x, radius, 2.0, 1e-4, beta)
+        loss_expected = tf.reduce_sum(expected * upstream)
+        loss_actual = tf.reduce_sum(actual * upstream)
+    np.testing.assert_allclose(actual.numpy(), expected.numpy(), rtol=1e-6, atol=1e-6)
+    want, got = tape.gradient(loss_expected, x), tape.gradient(loss_actual, x)
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_channel_window_sum_counts_each_window():
+    values = tf.ones((1, 1, 1, 7))
+    np.testing.assert_array_equal(graph.channel_window_sum(values, 2).numpy().ravel(),
+                                  [3, 4, 5, 5, 5, 4, 3])
+    ramp = tf.reshape(tf.range(6, dtype=tf.float32), (1, 1, 1, 6))
+    np.testing.assert_array_equal(graph.channel_window_sum(ramp, 1).numpy().ravel(),
+                                  [1, 3, 6, 9, 12, 9])
+
+
+# -------------------------------------------------------- fused transforms
+def test_standard_transforms_fuse_into_one_resampling_and_article_ones_do_not():
+    fused = T.compose(T.standard_transforms)
+    assert [len(step) for step in fused._steps] == [5]
+    article = T.compose(T.article_transforms).transforms[0]
+    assert all(len(step) == 1 for step in article._steps)  # jitter 16 eats the pad 16
+    mixed = T.compose([T.pad(4, constant_value=0.2), T.random_rotate([5], fill_value=0.5)])
+    assert all(len(step) == 1 for step in mixed._steps)  # different fills
+    assert "fuse=False" in repr(T.compose(T.standard_transforms, fuse=False))
+
+
+def test_fused_transforms_draw_the_same_randomness_and_keep_the_geometry():
+    images = param.image(64, batch=3)()
+    fused, separate = T.compose(T.standard_transforms), T.compose(T.standard_transforms,
+                                                                    fuse=False)
+    for seed in range(4):
+        rng_fused, rng_separate = (tf.random.Generator.from_seed(seed) for _ in range(2))
+        a, b = fused(images, rng_fused), separate(images, rng_separate)
+        assert a.shape == b.shape
+        # One interpolation instead of two: close, not equal (smooth images).
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=0.01)
+        np.testing.assert_array_equal(rng_fused.state.numpy(), rng_separate.state.numpy())
+
+
+def test_fused_transform_gradient_matches_the_separate_ones():
+    images = tf.Variable(param.image(64, batch=2)())
+    grads = []
+    for t in (T.compose(T.standard_transforms), T.compose(T.standard_transforms, fuse=False)):
+        with tf.GradientTape() as tape:
+            out = t(images, tf.random.Generator.from_seed(3))
+            # A smooth upstream gradient, like a network's.
+            weights = tf.image.resize(tf.random.stateless_normal([2, 8, 8, 3], [1, 2]),
+                                      tf.shape(out)[1:3])
+            loss = tf.reduce_sum(out * weights)
+        grads.append(tape.gradient(loss, images).numpy())
+    fused, separate = grads
+    assert np.corrcoef(fused.ravel(), separate.ravel())[0, 1] > 0.99
+    assert 0.95 < np.linalg.norm(fused) / np.linalg.norm(separate) < 1.05
+
+
+def test_fused_transforms_check_sizes_like_the_separate_ones():
+    with pytest.raises(ValueError, match="larger than 8"):
+        T.compose([T.pad(1), T.jitter(8), T.random_rotate([3])])(
+            tf.zeros((1, 5, 5, 3)), tf.random.Generator.from_seed(0))
+
+
+# ---------------------------------------------------------- redirected ReLU
+def test_redirected_relu_gradient_switches_in_graph():
+    x = tf.constant([[-1.0, -2.0, 0.5], [-1.0, -2.0, -0.5]])
+    dy = tf.constant([[-1.0, 1.0, 1.0], [-1.0, 1.0, 3.0]])
+    flag = tf.Variable(True)
+    grad = tf.function(lambda: redirected_relu_grad(x, dy, flag))
+    np.testing.assert_array_equal(grad().numpy(), [[0.0, 0.0, 1.0], [-1.0, 0.0, 0.0]])
+    flag.assign(False)
+    np.testing.assert_array_equal(grad().numpy(), [[0.0, 0.0, 1.0], [0.0, 0.0, 0.0]])
+    assert grad.experimental_get_tracing_count() == 1
+    six = redirected_relu_grad(tf.constant([[-1.0, 3.0, 7.0]]), tf.constant([[-1.0, 2.0, -1.0]]),
+                               False, 6.0)
+    np.testing.assert_array_equal(six.numpy(), [[0.0, 2.0, 0.0]])
+
+
+# ------------------------------------------------------------ parameterization
+@pytest.mark.parametrize("kwargs", [dict(w=32), dict(w=20, h=12, batch=3),
+                                    dict(w=16, valid_rgb="clip")])
+def test_default_image_mixes_colors_from_channels_first_with_the_same_numbers(kwargs):
+    from lucid2.optvis.param.color import (COLOR_MEAN, decorrelate_channels_first,
+                                           linear_decorrelate_color, squash)
+
+    image = param.image(**kwargs)
+    variables = image.trainable_variables
+    with tf.GradientTape(persistent=True) as tape:
+        fused = image()
+        reference = squash(linear_decorrelate_color(image.raw()), image.valid_rgb, COLOR_MEAN)
+        weights = tf.sin(tf.range(tf.size(fused), dtype=tf.float32))
+        losses = [tf.reduce_sum(tf.reshape(t, [-1]) * weights) for t in (fused, reference)]
+    np.testing.assert_allclose(fused.numpy(), reference.numpy(), atol=1e-7)
+    grads = [tape.gradient(loss, variables)[0].numpy() for loss in losses]
+    np.testing.assert_allclose(grads[0], grads[1], atol=1e-6)
+    with pytest.raises(ValueError, match=r"\(batch, 3, height, width\)"):
+        decorrelate_channels_first(tf.zeros((1, 4, 2, 2)))
