@@ -58,7 +58,8 @@ def redirected_relu_grad(x: tf.Tensor, dy: tf.Tensor, redirect,
     """The gradient of ``relu(x)`` (capped at ``max_value``) given the upstream ``dy``.
 
     When ``redirect`` is true, images (first axis) for which the true gradient
-    is zero everywhere get the redirected gradient instead.
+    is zero everywhere get the redirected gradient instead. ``x`` may be the
+    ReLU's input or its output: both give the same gradient.
     """
     x = tf.convert_to_tensor(x)
     dy = tf.convert_to_tensor(dy, dtype=x.dtype)
@@ -80,7 +81,11 @@ def redirected_relu(x: tf.Tensor, redirect, max_value: float | None = None) -> t
             outputs = tf.minimum(outputs, tf.cast(max_value, outputs.dtype))
 
         def grad(dy):
-            return redirected_relu_grad(inputs, dy, redirect, max_value)
+            # The output decides exactly what the input would (y <= 0 iff x <= 0, y >= cap
+            # iff x >= cap), and reading it, as TensorFlow's own ReLU gradient does, leaves
+            # the pre-activation with one consumer, so Grappler still fuses the
+            # convolution, bias and ReLU into one kernel.
+            return redirected_relu_grad(outputs, dy, redirect, max_value)
 
         return outputs, grad
 

@@ -15,7 +15,7 @@ import tensorflow as tf
 
 from lucid2.modelzoo import InceptionV1, VisionModel, inceptionv1_graph as graph
 from lucid2.optvis import param, render, transform as T
-from lucid2.optvis.redirected_relu import redirected_relu_grad
+from lucid2.optvis.redirected_relu import redirected_relu_grad, redirected_relus
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -175,6 +175,46 @@ def test_fused_transform_gradient_matches_the_separate_ones():
     assert 0.95 < np.linalg.norm(fused) / np.linalg.norm(separate) < 1.05
 
 
+@pytest.mark.parametrize("out_size", [(41, 37), (40, 52), (1, 9)])
+def test_banded_resampling_equals_one_resampling_with_its_gradient(monkeypatch, out_size):
+    images = tf.Variable(tf.random.stateless_uniform([2, 30, 34, 3], [4, 5]))
+    angle = np.deg2rad([7.0, -4.0])
+    matrix = np.zeros((2, 3, 3), np.float32)
+    matrix[:, 0, :] = np.stack([1.1 * np.cos(angle), -1.1 * np.sin(angle), [-3.5, 2.0]], 1)
+    matrix[:, 1, :] = np.stack([1.1 * np.sin(angle), 1.1 * np.cos(angle), [-4.25, 1.5]], 1)
+    matrix[:, 2, 2] = 1.0
+    upstream = tf.random.stateless_normal([2, *out_size, 3], [6, 7])
+    results = []
+    for limit in (0, 10 ** 9):  # never banded, then banded (these images are small)
+        monkeypatch.setattr(T, "BANDED_RESAMPLING_MAX_VALUES", limit)
+        with tf.GradientTape() as tape:
+            out = T._warp(images, tf.constant(matrix), tf.constant(out_size), 0.5)
+            loss = tf.reduce_sum(out * upstream)
+        results.append((out.numpy(), tape.gradient(loss, images).numpy()))
+    (single, single_grad), (banded, banded_grad) = results
+    assert banded.shape == (2, *out_size, 3)
+    np.testing.assert_allclose(banded, single, atol=1e-4)
+    np.testing.assert_allclose(banded_grad, single_grad, atol=1e-4)
+
+
+def test_resampling_is_banded_only_for_small_inputs_on_cpu():
+    def resampling_ops(shape):
+        images = tf.zeros(shape)
+        warp = tf.function(lambda: T._warp(images, tf.eye(3, batch_shape=[shape[0]]),
+                                           tf.constant(shape[1:3]), 0.5))
+        graph = warp.get_concrete_function().graph
+        return sum(op.type == "ImageProjectiveTransformV3" for op in graph.get_operations())
+
+    small = (1, 128, 128, 3)
+    large = (4, 128, 128, 3)
+    assert np.prod(small) <= T.BANDED_RESAMPLING_MAX_VALUES < np.prod(large)
+    if tf.config.list_logical_devices("GPU"):
+        assert resampling_ops(small) == 1
+    else:
+        assert resampling_ops(small) == 2
+    assert resampling_ops(large) == 1
+
+
 def test_fused_transforms_check_sizes_like_the_separate_ones():
     with pytest.raises(ValueError, match="larger than 8"):
         T.compose([T.pad(1), T.jitter(8), T.random_rotate([3])])(
@@ -194,6 +234,42 @@ def test_redirected_relu_gradient_switches_in_graph():
     six = redirected_relu_grad(tf.constant([[-1.0, 3.0, 7.0]]), tf.constant([[-1.0, 2.0, -1.0]]),
                                False, 6.0)
     np.testing.assert_array_equal(six.numpy(), [[0.0, 2.0, 0.0]])
+
+
+def test_redirected_relu_gradient_is_the_same_from_the_input_or_the_output():
+    x = tf.constant([[-1.0, 0.0, 0.5, 6.0, 7.0], [-2.0, 0.0, -0.5, -3.0, -1.0]])
+    dy = tf.constant([[-1.0, 2.0, 1.0, -1.0, 1.0], [-1.0, -2.0, 3.0, 1.0, -1.0]])
+    for redirect in (True, False):
+        np.testing.assert_array_equal(redirected_relu_grad(tf.nn.relu(x), dy, redirect).numpy(),
+                                      redirected_relu_grad(x, dy, redirect).numpy())
+        np.testing.assert_array_equal(
+            redirected_relu_grad(tf.nn.relu6(x), dy, redirect, 6.0).numpy(),
+            redirected_relu_grad(x, dy, redirect, 6.0).numpy())
+
+
+def test_patched_relu_gradient_reads_the_relu_output_so_convolutions_stay_fusible():
+    inputs = keras.Input((8, 8, 3))
+    conv = keras.layers.Conv2D(4, 3, name="conv")(inputs)
+    model = keras.Model(inputs, keras.layers.ReLU(name="relu")(conv))
+    images = tf.random.uniform((1, 8, 8, 3), seed=2)
+
+    def gradient():
+        with redirected_relus(model, lambda: tf.constant(False)):
+            with tf.GradientTape() as tape:
+                tape.watch(images)
+                value = tf.reduce_sum(model(images))
+        return tape.gradient(value, images)
+
+    graph = tf.function(gradient).get_concrete_function().graph
+    def readers(op_type: str) -> set[str]:
+        tensor = next(op for op in graph.get_operations() if op.type == op_type).outputs[0]
+        return {op.type for op in graph.get_operations()
+                if any(t.name == tensor.name for t in op.inputs)}
+
+    # Only the forward ReLU (and the custom gradient's identity) read the pre-activation;
+    # the switched gradient (a cond) reads the ReLU's output.
+    assert readers("BiasAdd") <= {"Relu", "IdentityN"}, readers("BiasAdd")
+    assert "StatelessIf" in readers("Relu")
 
 
 # ------------------------------------------------------------ parameterization

@@ -65,7 +65,8 @@ def test_grayscale_has_identical_channels():
         x = _values(p)
         np.testing.assert_array_equal(x[..., 0], x[..., 1])
         np.testing.assert_array_equal(x[..., 0], x[..., 2])
-        assert p.trainable_variables[0].shape[-1] == 1 or p.trainable_variables[0].shape[2] == 1
+        # One channel: the last axis of pixels, axis 1 of a spectrum (batch, channels, ...).
+        assert p.trainable_variables[0].shape[-1] == 1 or p.trainable_variables[0].shape[1] == 1
 
 
 def test_decorrelate_applies_the_normalized_color_matrix():

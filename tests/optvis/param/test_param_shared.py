@@ -39,7 +39,7 @@ def test_image_interpolation_structure():
     np.testing.assert_allclose(p.frame_weights, param.interpolation_weights(6, 2))
     shapes = sorted(tuple(v.shape) for v in p.trainable_variables)
     # One unique spectrum, 4 shared low-res tensors (batch 1), 2 per-objective ones (batch 2).
-    assert (2, 6, 3, 32, 17) in shapes
+    assert (6, 3, 32, 17, 2) in shapes
     assert sum(s[0] == 1 for s in shapes) == 4
     assert sorted(s for s in shapes if s[0] == 2 and len(s) == 4) == [(2, 2, 2, 3), (2, 4, 4, 3)]
 

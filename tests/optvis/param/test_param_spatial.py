@@ -21,7 +21,8 @@ def test_rfft2d_freqs_matches_numpy_layout():
 def test_fft_image_shapes_including_odd_sizes(shape):
     p = param.fft_image(shape)
     assert p().shape == shape
-    assert p.spectrum.shape == (2, shape[0], shape[3], shape[1], shape[2] // 2 + 1)
+    # (batch, channels, height, width // 2 + 1, real and imaginary part)
+    assert p.spectrum.shape == (shape[0], shape[3], shape[1], shape[2] // 2 + 1, 2)
 
 
 def test_fft_image_scaling_of_single_coefficients():
@@ -33,12 +34,39 @@ def test_fft_image_scaling_of_single_coefficients():
     np.testing.assert_allclose(p().numpy(), 1.0 / FFT_OUTPUT_DIVISOR, rtol=1e-6)
 
     spectrum[...] = 0
-    spectrum[0, 0, 0, 0, 2] = 1.0  # fx = 2/8 cycles per pixel along the width
+    spectrum[0, 0, 0, 2, 0] = 1.0  # fx = 2/8 cycles per pixel along the width
     p.spectrum.assign(spectrum)
     x = p().numpy()[0, :, :, 0]
     scale = np.sqrt(64) / 0.25
     expected = 2 * scale / 64 * np.cos(2 * np.pi * 0.25 * np.arange(8)) / FFT_OUTPUT_DIVISOR
     np.testing.assert_allclose(x, np.tile(expected, (8, 1)), atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(1, 16, 16, 3), (2, 9, 12, 3), (1, 10, 7, 1)])
+def test_fft_image_values_and_gradient_are_tensorflows_own(shape):
+    p = param.fft_image(shape, decay_power=1.3)
+    _, h, w, _ = shape
+    upstream = tf.random.stateless_normal(shape, [3, 4])
+    scale = p._scale / FFT_OUTPUT_DIVISOR
+
+    def autodiff_image(pairs):
+        # The same map as TensorFlow differentiates it: a complex tensor, the inverse FFT.
+        spectrum = tf.complex(pairs[..., 0] * scale, pairs[..., 1] * scale)
+        return tf.transpose(tf.signal.irfft2d(spectrum, fft_length=[h, w]), (0, 2, 3, 1))
+
+    with tf.GradientTape() as tape:
+        ours = p()
+        loss = tf.reduce_sum(ours * upstream)
+    our_gradient = tape.gradient(loss, p.spectrum)
+    pairs = tf.convert_to_tensor(p.spectrum)
+    with tf.GradientTape() as tape:
+        tape.watch(pairs)
+        theirs = autodiff_image(pairs)
+        loss = tf.reduce_sum(theirs * upstream)
+    their_gradient = tape.gradient(loss, pairs)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=1e-6)
+    np.testing.assert_allclose(our_gradient.numpy(), their_gradient.numpy(), rtol=1e-5,
+                               atol=1e-5)
 
 
 def test_decay_power_zero_is_flat_spectrum_scale():
