@@ -232,8 +232,9 @@ def peak_resident_mb() -> float | None:
 
 
 def import_check(python: str = sys.executable) -> dict[str, object]:
-    """What ``import lucid2`` does in a fresh interpreter: heavy modules it loads, whether
-    it opened a network connection, and how long it took."""
+    """What ``import lucid2`` does in a fresh interpreter with no environment but the
+    repository on its path: heavy modules it loads, whether it opened a network connection,
+    how long it took, and the version it reports (tests use this too)."""
     code = r"""
 import json, socket, sys, time
 attempts = []
@@ -247,10 +248,12 @@ start = time.perf_counter()
 import lucid2
 seconds = time.perf_counter() - start
 heavy = [m for m in ("tensorflow", "keras", "numpy", "tensorflow_hub", "h5py") if m in sys.modules]
-print(json.dumps({"heavy_modules": heavy, "network_attempts": attempts, "seconds": seconds}))
+print(json.dumps({"heavy_modules": heavy, "network_attempts": attempts, "seconds": seconds,
+                  "version": lucid2.__version__}))
 """
     result = subprocess.run([python, "-c", code], capture_output=True, text=True,
-                            cwd=str(REPO_ROOT), env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+                            cwd=str(REPO_ROOT), env={"PYTHONPATH": str(REPO_ROOT),
+                                                     "PATH": os.environ.get("PATH", "")})
     if result.returncode != 0:
         return {"error": result.stderr.strip().splitlines()[-1:]}
     return json.loads(result.stdout.strip().splitlines()[-1])
