@@ -1,20 +1,12 @@
 """``python -m lucid2.classify``: the user's check that a model import is right."""
 
+import functools
 import json
-import os
-import pathlib
-import subprocess
-import sys
 
 import pytest
+from app_testlib import run_app
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
-
-
-def _classify(*args, env_extra=None):
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), TF_CPP_MIN_LOG_LEVEL="2", **(env_extra or {}))
-    return subprocess.run([sys.executable, "-m", "lucid2.classify", *args], capture_output=True,
-                          text=True, env=env, timeout=300)
+_classify = functools.partial(run_app, "lucid2.classify")
 
 
 def test_dog_photo_top5_json(shared_data):

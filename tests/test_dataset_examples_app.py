@@ -1,26 +1,20 @@
 """``python -m lucid2.dataset_examples``: grids and JSON from the CLI; bad flags fail fast."""
 
+import functools
 import json
-import os
-import pathlib
 import shutil
-import subprocess
-import sys
 
 import keras
 import numpy as np
 import pytest
 from PIL import Image
+from app_testlib import run_app
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 NUM_IMAGES = 6
 SIZE = 32
 
 
-def _app(*args):
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), TF_CPP_MIN_LOG_LEVEL="2")
-    return subprocess.run([sys.executable, "-m", "lucid2.dataset_examples", *args],
-                          capture_output=True, text=True, env=env, timeout=300)
+_app = functools.partial(run_app, "lucid2.dataset_examples")
 
 
 @pytest.fixture(scope="module")

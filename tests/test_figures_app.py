@@ -1,37 +1,25 @@
 """``python -m lucid2.figures``: flag checks before the model loads, --list, and full runs."""
 
+import functools
 import json
-import os
 import pathlib
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 from absl import app, flags
 from PIL import Image
+from app_testlib import app_settings, run_app
 
 from lucid2 import figures as figures_app
 from lucid2.recipes.figures import FIGURE_NAMES
 from lucid2.recipes.figures import dataset as dataset_module
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 PHOTOS = 6  # dataset photos for the full run: enough for every column of the figures
 
 
-def _run_app(*args, env_extra=None):
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), TF_CPP_MIN_LOG_LEVEL="2",
-               **(env_extra or {}))
-    return subprocess.run([sys.executable, "-m", "lucid2.figures", *args], capture_output=True,
-                          text=True, env=env, timeout=900)
-
-
-def _settings(*args):
-    flag_values = flags.FlagValues()
-    figures_app.define_flags(flag_values)
-    flag_values(["lucid2.figures", *args])
-    return figures_app.settings_from_flags(flag_values)
+_run_app = functools.partial(run_app, "lucid2.figures", timeout=900)
+_settings = functools.partial(app_settings, figures_app)
 
 
 @pytest.mark.parametrize("args,message", [

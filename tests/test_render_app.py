@@ -1,34 +1,20 @@
 """``python -m lucid2.render``: flag checks before the model loads, and a full run."""
 
-import os
-import pathlib
-import subprocess
-import sys
+import functools
 
 import keras
 import numpy as np
 import pytest
 from absl import app, flags
+from app_testlib import app_settings, run_app
 
 from lucid2 import render as render_app
 from lucid2 import app_flags
 from lucid2.modelzoo import VisionModel
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 
-
-def _run_app(*args, env_extra=None):
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), TF_CPP_MIN_LOG_LEVEL="2",
-               **(env_extra or {}))
-    return subprocess.run([sys.executable, "-m", "lucid2.render", *args], capture_output=True,
-                          text=True, env=env, timeout=300)
-
-
-def _settings(*args):
-    flag_values = flags.FlagValues()
-    render_app.define_flags(flag_values)
-    flag_values(["lucid2.render", *args])
-    return render_app.settings_from_flags(flag_values)
+_run_app = functools.partial(run_app, "lucid2.render")
+_settings = functools.partial(app_settings, render_app)
 
 
 def _tiny_model():
