@@ -4,7 +4,7 @@ import functools
 import json
 
 import pytest
-from app_testlib import run_app
+from program_testlib import run_app
 
 _classify = functools.partial(run_app, "lucid2.classify")
 

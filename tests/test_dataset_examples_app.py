@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 from PIL import Image
-from app_testlib import run_app
+from program_testlib import run_app
 
 NUM_IMAGES = 6
 SIZE = 32

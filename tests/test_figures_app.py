@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from absl import app, flags
 from PIL import Image
-from app_testlib import app_settings, run_app
+from program_testlib import app_settings, run_app
 
 from lucid2 import figures as figures_app
 from lucid2.recipes.figures import FIGURE_NAMES

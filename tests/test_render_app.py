@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 from absl import app, flags
-from app_testlib import app_settings, run_app
+from program_testlib import app_settings, run_app
 
 from lucid2 import render as render_app
 from lucid2 import app_flags

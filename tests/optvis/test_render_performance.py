@@ -3,19 +3,15 @@ faster kernels (conv2d0's input gradient, LRN, fused transforms, redirected ReLU
 the same numbers as the straightforward ones. Nothing here is timed: speed is measured by
 ``benchmarks/render_speed.py``."""
 
-import importlib.util
-import pathlib
-
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from program_testlib import load_benchmark
 
 from lucid2.modelzoo import InceptionV1, VisionModel, inceptionv1_graph as graph
 from lucid2.optvis import param, render, transform as T
 from lucid2.optvis.redirected_relu import redirected_relu_grad, redirected_relus
-
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def _tiny_model() -> VisionModel:
@@ -51,17 +47,9 @@ def test_inception_render_step_traces_once():
 
 
 # ------------------------------------------------------------------ imports
-def _render_speed_benchmark():
-    path = REPO_ROOT / "benchmarks" / "render_speed.py"
-    spec = importlib.util.spec_from_file_location("render_speed", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_import_lucid2_loads_no_tensorflow_and_no_network():
     # The benchmark's own probe: a fresh interpreter with the network refused.
-    report = _render_speed_benchmark().import_check()
+    report = load_benchmark("render_speed").import_check()
     assert "error" not in report, report
     assert report["heavy_modules"] == [] and report["network_attempts"] == []
     assert isinstance(report["version"], str)

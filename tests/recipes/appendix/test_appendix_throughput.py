@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 
 import pytest
 from absl import app, flags
-from appendix_testlib import REPO_ROOT
-
-
-def _benchmark():
-    path = REPO_ROOT / "benchmarks" / "appendix_throughput.py"
-    spec = importlib.util.spec_from_file_location("appendix_throughput", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from program_testlib import load_benchmark
 
 
 def _flags(module, *args):
@@ -27,7 +18,7 @@ def _flags(module, *args):
 
 @pytest.mark.slow
 def test_benchmark_prints_channels_per_hour_per_batch_size(capsys):
-    module = _benchmark()
+    module = load_benchmark("appendix_throughput")
     values = _flags(module, "--layer=conv2d0", "--size=32", "--steps=64", "--measure_steps=2",
                     "--channels_per_batch=1,3")
     module.main(["appendix_throughput"], values)
@@ -40,7 +31,7 @@ def test_benchmark_prints_channels_per_hour_per_batch_size(capsys):
 
 
 def test_benchmark_rejects_bad_batch_sizes():
-    module = _benchmark()
+    module = load_benchmark("appendix_throughput")
     with pytest.raises(app.UsageError, match="positive integers"):
         module.main(["appendix_throughput"], _flags(module, "--channels_per_batch=0"))
     with pytest.raises(app.UsageError, match="integers"):

@@ -1,7 +1,9 @@
-"""Running lucid2's absl apps from tests: as a program, and as parsed flags."""
+"""Running lucid2's programs from tests: the absl apps (as programs, and as parsed flags)
+and the benchmark scripts (as modules)."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import pathlib
 import subprocess
@@ -29,3 +31,12 @@ def app_settings(app: ModuleType, *args: str):
     app.define_flags(flag_values)
     flag_values([app.__name__, *args])
     return app.settings_from_flags(flag_values)
+
+
+def load_benchmark(name: str) -> ModuleType:
+    """``benchmarks/<name>.py`` imported as a module (benchmarks are scripts, not a package)."""
+    path = REPO_ROOT / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
