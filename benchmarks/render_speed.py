@@ -164,8 +164,8 @@ def interleaved_timing(functions: dict[str, Callable[[], object]], rounds: int,
     ``steps`` times in turn (the order rotating) and reading the last result back.
 
     Per function: median, min and max of the rounds' wall-clock seconds per step, the
-    rounds themselves (``rounds``), and the CPU seconds per step of this process (all
-    threads: ``cpu``, the median, and ``cpu_rounds``).
+    rounds themselves (``rounds``), and each round's CPU seconds per step of this process
+    (all threads: ``cpu_rounds``).
     """
     names = list(functions)
     wall: dict[str, list[float]] = {name: [] for name in names}
@@ -180,8 +180,7 @@ def interleaved_timing(functions: dict[str, Callable[[], object]], rounds: int,
             _ = float(value)  # waits for the device
             wall[name].append((time.perf_counter() - start) / steps)
             cpu[name].append((time.process_time() - start_cpu) / steps)
-    return {name: {**summarize(wall[name]), "rounds": wall[name],
-                   "cpu": statistics.median(cpu[name]), "cpu_rounds": cpu[name]}
+    return {name: {**summarize(wall[name]), "rounds": wall[name], "cpu_rounds": cpu[name]}
             for name in names}
 
 
