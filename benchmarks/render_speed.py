@@ -100,6 +100,10 @@ def define_flags(flag_values: flags.FlagValues = FLAGS) -> None:
                       **define)
     flags.DEFINE_integer("peer_rounds", 5, "Timing rounds of each peer (of --steps steps, in "
                          "one optimize call after a few untimed steps).", lower_bound=1, **define)
+    flags.DEFINE_enum("lrn", "auto", ["auto", "xla", "ops", "tensorflow"],
+                      "How the model computes its local response normalizations (both steps); "
+                      "see lucid2.modelzoo.inceptionv1_graph.local_response_normalization.",
+                      **define)
     flags.DEFINE_boolean("bare_xla", False, "Also time the bare step compiled with XLA "
                          "(jit_compile=True).", **define)
     flags.DEFINE_integer("intra_op_threads", 0, "TensorFlow intra-op threads (0: default).",
@@ -403,12 +407,12 @@ def make_full_step(model, layer: str, channel: int, size: int, batch: int):
                            param_f=lambda: param.image(size, batch=batch), seed=0)
 
 
-def load_model(weights: str):
+def load_model(weights: str, lrn: str = "auto"):
     from lucid2.modelzoo import InceptionV1
 
     if weights.strip().lower() == "none":
-        return InceptionV1(weights=None), "random"
-    return InceptionV1(weights=weights), weights
+        return InceptionV1(weights=None, lrn_implementation=lrn), "random"
+    return InceptionV1(weights=weights, lrn_implementation=lrn), weights
 
 
 # --------------------------------------------------------------- one config
@@ -537,7 +541,8 @@ def print_ratios(results: dict[str, object]) -> None:
 
 def print_report(results: dict[str, object]) -> None:
     print(f"\nDevice: {results['device']}")
-    print(f"TensorFlow {results['tensorflow']}, weights: {results['weights']}, objective "
+    print(f"TensorFlow {results['tensorflow']}, weights: {results['weights']}, LRN: "
+          f"{results['lrn']}, objective "
           f"{results['layer']}:{results['channel']}, {results['rounds']} interleaved rounds of "
           f"{results['steps']} steps (ms/step: median [min-max])")
     print(f"Matrix multiply ({MATMUL_SIZE}^2 float32): {results['matmul_gflops']:.0f} GFLOP/s\n")
@@ -615,9 +620,10 @@ def main(argv) -> None:
         raise app.UsageError(f"Unknown --peers {unknown}; known: {', '.join(PEERS)}.")
     imports = import_check()
     tf = configure_tensorflow()
-    model, weights = load_model(FLAGS.weights or default_weights())
+    model, weights = load_model(FLAGS.weights or default_weights(), FLAGS.lrn)
     results: dict[str, object] = {
         "device": device_description(tf), "tensorflow": tf.__version__, "weights": weights,
+        "lrn": FLAGS.lrn,
         "layer": FLAGS.layer, "channel": FLAGS.channel, "rounds": FLAGS.rounds,
         "steps": FLAGS.steps, "matmul_gflops": matmul_gflops(tf), "import_check": imports,
         "configs": [],

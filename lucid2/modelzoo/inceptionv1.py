@@ -34,6 +34,9 @@ class InceptionV1(VisionModel):
         folder of soumith/inception.torch or lucid2's converted ``.npz``; or
         None for a randomly initialized network.
       cache_dir: where downloaded weights are cached (default: the Keras cache).
+      lrn_implementation: how the two local response normalizations are computed, with
+        the same numbers: "auto" (TensorFlow's kernels on GPU, XLA-compiled on CPU),
+        "xla", "ops" (plain TensorFlow ops, nothing compiled) or "tensorflow".
 
     The model maps its input to the network's own range, ``x * 255 - 117``,
     itself; ``value_range`` records that range as metadata.
@@ -42,14 +45,15 @@ class InceptionV1(VisionModel):
     main_layers = MAIN_LAYERS
 
     def __init__(self, weights: str | os.PathLike | None = "imagenet", *,
-                 cache_dir: str | os.PathLike | None = None):
+                 cache_dir: str | os.PathLike | None = None, lrn_implementation: str = "auto"):
+        lrn_implementation = graph.check_lrn_implementation(lrn_implementation)
         weight_set = None
         if weights is not None:
             # Imported here so that building a random network needs no weights code.
             from lucid2.modelzoo.weights import load_weights
             # Weights are loaded and verified before the (slower) graph is built.
             weight_set = load_weights(weights, graph.weight_shapes(), cache_dir=cache_dir)
-        keras_model = graph.build_inception_v1()
+        keras_model = graph.build_inception_v1(lrn_implementation=lrn_implementation)
         if weight_set is not None:
             graph.assign_weights(keras_model, weight_set.tensors)
         super().__init__(

@@ -87,23 +87,85 @@ def test_only_the_rgb_stem_convolution_uses_the_strided_gradient():
 
 
 # --------------------------------------------------------------------- LRN
+@pytest.mark.parametrize("implementation", ["xla", "ops", "auto"])
 @pytest.mark.parametrize("shape, radius, beta", [
     ((2, 7, 5, 64), 5, 0.5), ((1, 4, 4, 192), 5, 0.5), ((1, 3, 3, 7), 2, 0.75),
     ((1, 2, 2, 3), 5, 0.5), ((1, 2, 2, 12), 0, 0.5),
 ])
-def test_local_response_normalization_matches_tensorflow(shape, radius, beta):
+def test_local_response_normalization_matches_tensorflow(shape, radius, beta, implementation):
     rng = np.random.default_rng(1)
     x = tf.constant((rng.normal(size=shape) * 50).astype(np.float32))
     upstream = tf.constant(rng.normal(size=shape).astype(np.float32))
     with tf.GradientTape(persistent=True) as tape:
         tape.watch(x)
         expected = tf.nn.local_response_normalization(x, radius, 2.0, 1e-4, beta)
-        actual = graph.local_response_normalization(x, radius, 2.0, 1e-4, beta)
+        actual = graph.local_response_normalization(x, radius, 2.0, 1e-4, beta,
+                                                    implementation=implementation)
         loss_expected = tf.reduce_sum(expected * upstream)
         loss_actual = tf.reduce_sum(actual * upstream)
     np.testing.assert_allclose(actual.numpy(), expected.numpy(), rtol=1e-6, atol=1e-6)
     want, got = tape.gradient(loss_expected, x), tape.gradient(loss_actual, x)
     np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_lrn_row_buckets_round_up_to_four_sizes_per_power_of_two():
+    rows = [1, 64, 65, 127, 128, 129, 1024, 1025, 1280, 1281, 1521, 1537, 4095]
+    buckets = graph.lrn_row_bucket(tf.constant(rows)).numpy().tolist()
+    assert buckets == [64, 64, 80, 128, 128, 160, 1024, 1280, 1280, 1536, 1536, 1792, 4096]
+    for count, bucket in zip(rows, buckets):
+        assert count <= bucket <= max(1.25 * count, graph.LRN_XLA_MIN_ROWS)
+
+
+def test_xla_lrn_compiles_one_shape_per_row_bucket():
+    # 33x33 and 34x34 positions (1089 and 1156 rows) share the 1280-row bucket; 40x40
+    # (1600) does not. Parameters used nowhere else, so earlier tests cannot have traced them.
+    traced = graph._lrn_forward_xla.experimental_get_tracing_count()
+    for side in (33, 34, 33):
+        x = tf.random.normal((1, side, side, 16))
+        y = graph.local_response_normalization(x, 3, 1.5, 1e-3, 0.5, implementation="xla")
+        assert y.shape == x.shape
+    assert graph._lrn_forward_xla.experimental_get_tracing_count() == traced + 1
+    graph.local_response_normalization(tf.random.normal((1, 40, 40, 16)), 3, 1.5, 1e-3, 0.5,
+                                       implementation="xla")
+    assert graph._lrn_forward_xla.experimental_get_tracing_count() == traced + 2
+
+
+def test_auto_lrn_is_xla_on_cpu():
+    if tf.config.list_logical_devices("GPU"):
+        pytest.skip("with a GPU, auto uses TensorFlow's kernels")
+    traced = graph._lrn_forward_xla.experimental_get_tracing_count()
+    graph.local_response_normalization(tf.random.normal((1, 5, 5, 9)), 2, 1.25, 1e-3, 0.5)
+    assert graph._lrn_forward_xla.experimental_get_tracing_count() == traced + 1
+
+
+def test_lrn_implementation_is_checked_and_kept_in_the_layer_config():
+    with pytest.raises(ValueError, match="LRN implementation must be one of"):
+        graph.local_response_normalization(tf.ones((1, 2, 2, 4)), implementation="fast")
+    with pytest.raises(ValueError, match="LRN implementation must be one of"):
+        InceptionV1(weights=None, lrn_implementation="cudnn")
+    model = graph.build_inception_v1(lrn_implementation="ops")
+    layer = model.get_layer("localresponsenorm1")
+    assert layer.implementation == "ops"
+    restored = graph.LocalResponseNorm.from_config(layer.get_config())
+    assert restored.implementation == "ops" and restored.name == "localresponsenorm1"
+
+
+def test_lrn_implementations_give_the_same_network_outputs():
+    images = tf.random.stateless_uniform((2, 67, 61, 3), seed=(3, 4))
+    xla_model = graph.build_inception_v1(lrn_implementation="xla")
+    ops_model = graph.build_inception_v1(lrn_implementation="ops")
+    ops_model.set_weights(xla_model.get_weights())
+    outputs = {}
+    for name, model in (("xla", xla_model), ("ops", ops_model)):
+        # mixed3a lies after both LRNs.
+        submodel = keras.Model(model.input, model.get_layer("mixed3a").output)
+        with tf.GradientTape() as tape:
+            tape.watch(images)
+            value = tf.reduce_sum(submodel(images) ** 2)
+        outputs[name] = (value.numpy(), tape.gradient(value, images).numpy())
+    np.testing.assert_allclose(outputs["xla"][0], outputs["ops"][0], rtol=1e-5)
+    np.testing.assert_allclose(outputs["xla"][1], outputs["ops"][1], rtol=1e-4,
+                               atol=1e-6 * np.abs(outputs["ops"][1]).max())
 
 
 def test_channel_window_sum_counts_each_window():
