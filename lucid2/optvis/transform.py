@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from typing import Callable, Sequence
 
+import numpy as np
 import tensorflow as tf
 
 from lucid2.optvis.param import _checks
@@ -112,6 +113,9 @@ class _Pad(TransformBase):
         static_hw = tuple(None if s is None else s + 2 * self.w for s in static_hw)
         return matrix, height + 2 * self.w, width + 2 * self.w, static_hw
 
+    def _largest_hw(self, hw: tuple[int, int]) -> tuple[int, int]:
+        return hw[0] + 2 * self.w, hw[1] + 2 * self.w
+
     def __repr__(self):
         return f"pad({self.w}, mode={self.mode!r}, constant_value={self.constant_value!r})"
 
@@ -169,6 +173,9 @@ class _Jitter(TransformBase):
         matrices = _translations(offsets[1], offsets[0])
         static_hw = tuple(None if s is None else s - self.d for s in static_hw)
         return matrices, height - self.d, width - self.d, static_hw
+
+    def _largest_hw(self, hw: tuple[int, int]) -> tuple[int, int]:
+        return hw[0] - self.d, hw[1] - self.d
 
     def __repr__(self):
         return f"jitter({self.d})"
@@ -228,6 +235,11 @@ class _RandomScale(TransformBase):
                            [zero, zero, one]])
         return matrix[None], size[0], size[1], (None, None)
 
+    def _largest_hw(self, hw: tuple[int, int]) -> tuple[int, int]:
+        # The largest size _draw_size can give, in its float32 arithmetic.
+        return tuple(max(max(int(np.float32(s) * np.float32(scale)), 1) for scale in self.scales)
+                     for s in hw)
+
     def __repr__(self):
         return f"random_scale({list(self.scales)})"
 
@@ -270,6 +282,9 @@ class _RandomRotate(TransformBase):
         flat = rotation_transforms(angles, height, width)
         matrices = tf.reshape(tf.concat([flat, tf.ones_like(flat[:, :1])], axis=1), [-1, 3, 3])
         return matrices, height, width, static_hw
+
+    def _largest_hw(self, hw: tuple[int, int]) -> tuple[int, int]:
+        return hw
 
     def _apply(self, images, rng):
         shape = tf.shape(images)
@@ -461,13 +476,15 @@ def _apply_fused(run: tuple[Transform, ...], images, rng) -> tf.Tensor:
     n, height, width = shape[0], shape[1], shape[2]
     static_hw = _static_hw(images)
     matrix = tf.eye(3, batch_shape=[1])
+    canvas = static_hw if None not in static_hw else None
     for t in run:
         # Draws happen in the order, and with the shapes, of the transforms' own calls.
         stage, height, width, static_hw = t._affine(rng, n, height, width, static_hw)
         if stage is not None:
             matrix = _matmul3(matrix, stage)
+        canvas = None if canvas is None else t._largest_hw(canvas)
     matrix = tf.broadcast_to(matrix, tf.stack([n, 3, 3]))
-    out = _warp(images, matrix, tf.stack([height, width]), run[0].constant_value)
+    out = _warp(images, matrix, tf.stack([height, width]), run[0].constant_value, canvas)
     out.set_shape([images.shape[0], static_hw[0], static_hw[1], images.shape[3]])
     return out
 
@@ -490,42 +507,49 @@ def _affine_inverse(matrix: tf.Tensor) -> tf.Tensor:
     return tf.stack(rows, axis=1)
 
 
-# Below this many values per image batch, TensorFlow's CPU resampling kernel runs on one
-# thread (Eigen's cost model underrates it); two row bands as two ops use two cores
-# (measured at 128 px: 0.56 -> 0.40 ms per resampling for one image, no gain for four).
-BANDED_RESAMPLING_MAX_VALUES = 100_000
+def _sample_bilinear(images: tf.Tensor, transforms: tf.Tensor, height: int, width: int,
+                     fill: float) -> tf.Tensor:
+    """ImageProjectiveTransformV3's bilinear, constant-fill resampling with affine (n, 8)
+    ``transforms`` into a (height, width) output, as four gathers; compiled by XLA into a
+    few loops over the output, with no per-channel recomputation of the coordinates."""
+    shape = tf.shape(images)
+    n, in_h, in_w = shape[0], shape[1], shape[2]
+    xs = tf.range(width, dtype=tf.float32)[None, None, :]
+    ys = tf.range(height, dtype=tf.float32)[None, :, None]
+    t = transforms[:, :, None, None]
+    x = t[:, 0] * xs + t[:, 1] * ys + t[:, 2]
+    y = t[:, 3] * xs + t[:, 4] * ys + t[:, 5]
+    x_floor, y_floor = tf.floor(x), tf.floor(y)
+    x_ceil, y_ceil = x_floor + 1.0, y_floor + 1.0
+    column, row = tf.cast(x_floor, tf.int32), tf.cast(y_floor, tf.int32)
+    pixels = tf.reshape(images, tf.stack([-1, tf.shape(images)[3]]))
+    first = (tf.range(n) * in_h * in_w)[:, None, None]
+
+    def read(r, c):
+        inside = (r >= 0) & (r < in_h) & (c >= 0) & (c < in_w)
+        index = first + tf.clip_by_value(r, 0, in_h - 1) * in_w + tf.clip_by_value(c, 0, in_w - 1)
+        return tf.where(inside[..., None], tf.gather(pixels, index), fill)
+
+    # TensorFlow's kernel's arithmetic, in its order (its numbers to float rounding).
+    wx0, wx1 = (x_ceil - x)[..., None], (x - x_floor)[..., None]
+    top = wx0 * read(row, column) + wx1 * read(row, column + 1)
+    bottom = wx0 * read(row + 1, column) + wx1 * read(row + 1, column + 1)
+    return (y_ceil - y)[..., None] * top + (y - y_floor)[..., None] * bottom
 
 
-def _resample(images: tf.Tensor, flat: tf.Tensor, size: tf.Tensor, fill: float,
-              banded: bool) -> tf.Tensor:
-    """ImageProjectiveTransformV3 with affine ``flat`` (n, 8) transforms, bilinear,
-    constant ``fill``; ``banded``: as two bands of output rows."""
-    def transform(matrices, out_size):
-        return tf.raw_ops.ImageProjectiveTransformV3(
-            images=images, transforms=matrices, output_shape=out_size, fill_value=fill,
-            interpolation="BILINEAR", fill_mode="CONSTANT")
-
-    if not banded:
-        return transform(flat, size)
-
-    def two_bands():
-        top = size[0] // 2
-        # Output row y of the lower band is row y + top of the whole: shift the translations.
-        zeros = tf.zeros_like(flat[:, 0])
-        shift = tf.stack([zeros, zeros, flat[:, 1], zeros, zeros, flat[:, 4], zeros, zeros],
-                         axis=1)
-        lower = flat + tf.cast(top, flat.dtype) * shift
-        return tf.concat([transform(flat, tf.stack([top, size[1]])),
-                          transform(lower, tf.stack([size[0] - top, size[1]]))], axis=1)
-
-    static_size = tf.get_static_value(size)
-    if static_size is not None:
-        return two_bands() if static_size[0] >= 2 else transform(flat, size)
-    # A band of no rows is an error, and random scales can shrink tiny images to one row.
-    return tf.cond(size[0] >= 2, two_bands, lambda: transform(flat, size))
+def _sample_bilinear_scaled(images, transforms, height: int, width: int, fill: float,
+                            scale: tf.Tensor) -> tf.Tensor:
+    return _sample_bilinear(images, transforms, height, width, fill) * scale
 
 
-def _warp(images: tf.Tensor, matrix: tf.Tensor, size: tf.Tensor, fill: float) -> tf.Tensor:
+# Module-level, so that every render shares one compilation cache.
+_sample_bilinear_xla = tf.function(_sample_bilinear, jit_compile=True, autograph=False)
+_sample_bilinear_scaled_xla = tf.function(_sample_bilinear_scaled, jit_compile=True,
+                                          autograph=False)
+
+
+def _warp(images: tf.Tensor, matrix: tf.Tensor, size: tf.Tensor, fill: float,
+          canvas: tuple[int, int] | None = None) -> tf.Tensor:
     """Bilinear resampling: output pixel (x, y) reads ``images`` at ``matrix @ (x, y, 1)``
     (affine (n, 3, 3) matrices).
 
@@ -534,26 +558,48 @@ def _warp(images: tf.Tensor, matrix: tf.Tensor, size: tf.Tensor, fill: float) ->
     back gives every input pixel the weight of one output pixel, while an image scaled by
     ``s`` has ``s**2`` output pixels per input pixel, which is what resizing's own
     gradient sums.
+
+    ``canvas``: a static (height, width) no smaller than any ``size``. Given one, with
+    static input sizes and no GPU, both directions run as XLA-compiled gathers on the
+    canvas (one shape, so one compilation per render), cropped to ``size``.
     """
     flat = tf.reshape(matrix, [-1, 9])[:, :8]
     inverse = tf.reshape(_affine_inverse(matrix), [-1, 9])[:, :8]
     area = tf.abs(matrix[:, 0, 0] * matrix[:, 1, 1] - matrix[:, 0, 1] * matrix[:, 1, 0])
     inverse_area = tf.reshape(1.0 / area, [-1, 1, 1, 1])
     spatial = images.shape[1:3]
-    input_size = (tf.constant(spatial.as_list()) if spatial.is_fully_defined()
-                  else tf.shape(images)[1:3])
-    # Decided on the input's static size (the output's is unknown: random scales), and on
-    # CPU only: a GPU kernel uses the whole device at any size.
-    banded = (images.shape.is_fully_defined()
-              and images.shape.num_elements() <= BANDED_RESAMPLING_MAX_VALUES
-              and not tf.config.list_logical_devices("GPU"))
+    # Decided while tracing: a GPU's resampling kernel uses the whole device at any size,
+    # while on CPU TensorFlow's runs on one thread for a render's image sizes.
+    if canvas is not None and spatial.is_fully_defined() and not tf.config.list_logical_devices(
+            "GPU"):
+        in_h, in_w = spatial.as_list()
+
+        @tf.custom_gradient
+        def sample(x):
+            def grad(upstream):
+                margins = tf.stack([[0, 0], [0, canvas[0] - size[0]], [0, canvas[1] - size[1]],
+                                    [0, 0]])
+                return _sample_bilinear_scaled_xla(tf.pad(upstream, margins), inverse, in_h, in_w,
+                                                   0.0, inverse_area)
+
+            out = _sample_bilinear_xla(x, flat, canvas[0], canvas[1], fill)
+            return out[:, :size[0], :size[1], :], grad
+
+        return sample(images)
+
+    input_size = tf.shape(images)[1:3]
+
+    def resample(x, transforms, out_size, fill_value):
+        return tf.raw_ops.ImageProjectiveTransformV3(
+            images=x, transforms=transforms, output_shape=out_size, fill_value=fill_value,
+            interpolation="BILINEAR", fill_mode="CONSTANT")
 
     @tf.custom_gradient
     def warp(x):
         def grad(upstream):
-            return _resample(upstream, inverse, input_size, 0.0, banded) * inverse_area
+            return resample(upstream, inverse, input_size, 0.0) * inverse_area
 
-        return _resample(x, flat, size, fill, banded), grad
+        return resample(x, flat, size, fill), grad
 
     return warp(images)
 
