@@ -345,6 +345,7 @@ def test_patched_relu_gradient_reads_the_relu_output_so_convolutions_stay_fusibl
                                     dict(w=16, valid_rgb="clip")])
 def test_default_image_mixes_colors_from_channels_first_with_the_same_numbers(kwargs):
     from lucid2.optvis.param.color import (COLOR_MEAN, decorrelate_channels_first,
+                                           decorrelated_sigmoid_channels_first,
                                            linear_decorrelate_color, squash)
 
     image = param.image(**kwargs)
@@ -357,5 +358,22 @@ def test_default_image_mixes_colors_from_channels_first_with_the_same_numbers(kw
     np.testing.assert_allclose(fused.numpy(), reference.numpy(), atol=1e-7)
     grads = [tape.gradient(loss, variables)[0].numpy() for loss in losses]
     np.testing.assert_allclose(grads[0], grads[1], atol=1e-6)
-    with pytest.raises(ValueError, match=r"\(batch, 3, height, width\)"):
-        decorrelate_channels_first(tf.zeros((1, 4, 2, 2)))
+    for mix in (decorrelate_channels_first, decorrelated_sigmoid_channels_first):
+        with pytest.raises(ValueError, match=r"\(batch, 3, height, width\)"):
+            mix(tf.zeros((1, 4, 2, 2)))
+
+
+def test_default_image_mixes_colors_in_one_compiled_loop_on_cpu():
+    image = param.image(16, batch=2)
+
+    def step():
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(image())
+        return tape.gradient(loss, image.trainable_variables)
+
+    graph = tf.function(step).get_concrete_function().graph
+    ops = {op.type for op in graph.get_operations()}
+    if tf.config.list_logical_devices("GPU"):
+        assert "BatchMatMulV2" in ops
+    else:
+        assert "BatchMatMulV2" not in ops and "Sigmoid" not in ops

@@ -8,6 +8,7 @@ from lucid2.optvis.param import _checks
 from lucid2.optvis.param.base import ImageParam, RawParam
 from lucid2.optvis.param.color import (COLOR_MEAN, GRAY, VALID_RGB_MODES,
                                        decorrelate_channels_first,
+                                       decorrelated_sigmoid_channels_first,
                                        linear_decorrelate_color, squash)
 from lucid2.optvis.param.pyramid import laplacian_pyramid
 from lucid2.optvis.param.spatial import DEFAULT_SD, FFTImage, fft_image, pixel_image
@@ -53,6 +54,8 @@ class RGBImage(ImageParam):
         if self.decorrelate and not self.alpha and isinstance(self.raw, FFTImage):
             # Lucid's default image: mix the colors straight from the inverse FFT's
             # channels-first output (one pass instead of a transpose and a mix).
+            if self.valid_rgb == "sigmoid":
+                return decorrelated_sigmoid_channels_first(self.raw.channels_first())
             colors = decorrelate_channels_first(self.raw.channels_first())
             return squash(colors, self.valid_rgb, COLOR_MEAN)
         t = self.raw()
