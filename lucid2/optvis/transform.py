@@ -537,15 +537,31 @@ def _sample_bilinear(images: tf.Tensor, transforms: tf.Tensor, height: int, widt
     return (y_ceil - y)[..., None] * top + (y - y_floor)[..., None] * bottom
 
 
-def _sample_bilinear_scaled(images, transforms, height: int, width: int, fill: float,
-                            scale: tf.Tensor) -> tf.Tensor:
-    return _sample_bilinear(images, transforms, height, width, fill) * scale
+def _inverse_and_area(matrix: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """(n, 8) transforms of the inverse maps of affine (n, 3, 3) ``matrix``, and the
+    reciprocal of each map's area factor ``|det|``, shaped (n, 1, 1, 1)."""
+    inverse = tf.reshape(_affine_inverse(matrix), [-1, 9])[:, :8]
+    area = tf.abs(matrix[:, 0, 0] * matrix[:, 1, 1] - matrix[:, 0, 1] * matrix[:, 1, 0])
+    return inverse, tf.reshape(1.0 / area, [-1, 1, 1, 1])
 
 
-# Module-level, so that every render shares one compilation cache.
-_sample_bilinear_xla = tf.function(_sample_bilinear, jit_compile=True, autograph=False)
-_sample_bilinear_scaled_xla = tf.function(_sample_bilinear_scaled, jit_compile=True,
-                                          autograph=False)
+def _as_transforms(matrix: tf.Tensor) -> tf.Tensor:
+    return tf.reshape(matrix, [-1, 9])[:, :8]
+
+
+def _warp_forward(images, matrix, height: int, width: int, fill: float) -> tf.Tensor:
+    return _sample_bilinear(images, _as_transforms(matrix), height, width, fill)
+
+
+def _warp_backward(upstream, matrix, height: int, width: int) -> tf.Tensor:
+    inverse, inverse_area = _inverse_and_area(matrix)
+    return _sample_bilinear(upstream, inverse, height, width, 0.0) * inverse_area
+
+
+# Module-level, so that every render shares one compilation cache. The matrices' inverses
+# and areas are computed inside too: as TensorFlow ops they are dozens of tiny kernels.
+_warp_forward_xla = tf.function(_warp_forward, jit_compile=True, autograph=False)
+_warp_backward_xla = tf.function(_warp_backward, jit_compile=True, autograph=False)
 
 
 def _warp(images: tf.Tensor, matrix: tf.Tensor, size: tf.Tensor, fill: float,
@@ -563,10 +579,6 @@ def _warp(images: tf.Tensor, matrix: tf.Tensor, size: tf.Tensor, fill: float,
     static input sizes and no GPU, both directions run as XLA-compiled gathers on the
     canvas (one shape, so one compilation per render), cropped to ``size``.
     """
-    flat = tf.reshape(matrix, [-1, 9])[:, :8]
-    inverse = tf.reshape(_affine_inverse(matrix), [-1, 9])[:, :8]
-    area = tf.abs(matrix[:, 0, 0] * matrix[:, 1, 1] - matrix[:, 0, 1] * matrix[:, 1, 0])
-    inverse_area = tf.reshape(1.0 / area, [-1, 1, 1, 1])
     spatial = images.shape[1:3]
     # Decided while tracing: a GPU's resampling kernel uses the whole device at any size,
     # while on CPU TensorFlow's runs on one thread for a render's image sizes.
@@ -579,14 +591,15 @@ def _warp(images: tf.Tensor, matrix: tf.Tensor, size: tf.Tensor, fill: float,
             def grad(upstream):
                 margins = tf.stack([[0, 0], [0, canvas[0] - size[0]], [0, canvas[1] - size[1]],
                                     [0, 0]])
-                return _sample_bilinear_scaled_xla(tf.pad(upstream, margins), inverse, in_h, in_w,
-                                                   0.0, inverse_area)
+                return _warp_backward_xla(tf.pad(upstream, margins), matrix, in_h, in_w)
 
-            out = _sample_bilinear_xla(x, flat, canvas[0], canvas[1], fill)
+            out = _warp_forward_xla(x, matrix, canvas[0], canvas[1], fill)
             return out[:, :size[0], :size[1], :], grad
 
         return sample(images)
 
+    flat = _as_transforms(matrix)
+    inverse, inverse_area = _inverse_and_area(matrix)
     input_size = tf.shape(images)[1:3]
 
     def resample(x, transforms, out_size, fill_value):
