@@ -10,7 +10,7 @@ import tensorflow as tf
 from program_testlib import load_benchmark
 
 from lucid2.modelzoo import InceptionV1, VisionModel, inceptionv1_graph as graph
-from lucid2.optvis import param, render, transform as T
+from lucid2.optvis import param, render, resampling, transform as T
 from lucid2.optvis.redirected_relu import redirected_relu_grad, redirected_relus
 
 
@@ -235,7 +235,8 @@ def test_compiled_resampling_equals_tensorflows_with_its_gradient(out_size):
     results = []
     for canvas in (None, (45, 53)):  # ImageProjectiveTransformV3, then the compiled gathers
         with tf.GradientTape() as tape:
-            out = T._warp(images, _rotation_and_scale(2), tf.constant(out_size), 0.5, canvas)
+            out = resampling.warp(images, _rotation_and_scale(2), tf.constant(out_size), 0.5,
+                                  canvas)
             loss = tf.reduce_sum(out * upstream)
         results.append((out.numpy(), tape.gradient(loss, images).numpy()))
     (reference, reference_grad), (compiled, compiled_grad) = results
