@@ -393,7 +393,6 @@ def build_inception_v1(name: str = "InceptionV1",
 
     _, x = _conv(x, "conv2d0", 64, 7, stride=2)
     x = _max_pool(x, "maxpool0", 2)
-    lrn_implementation = check_lrn_implementation(lrn_implementation)
     x = LocalResponseNorm(lrn_implementation, name="localresponsenorm0")(x)
     _, x = _conv(x, "conv2d1", 64, 1)
     _, x = _conv(x, "conv2d2", 192, 3)

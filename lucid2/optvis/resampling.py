@@ -52,16 +52,16 @@ def _sample_bilinear(images: tf.Tensor, transforms: tf.Tensor, height: int, widt
     return (y_ceil - y)[..., None] * top + (y - y_floor)[..., None] * bottom
 
 
+def _as_transforms(matrix: tf.Tensor) -> tf.Tensor:
+    return tf.reshape(matrix, [-1, 9])[:, :8]
+
+
 def _inverse_and_area(matrix: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
     """(n, 8) transforms of the inverse maps of affine (n, 3, 3) ``matrix``, and the
     reciprocal of each map's area factor ``|det|``, shaped (n, 1, 1, 1)."""
-    inverse = tf.reshape(affine_inverse(matrix), [-1, 9])[:, :8]
+    inverse = _as_transforms(affine_inverse(matrix))
     area = tf.abs(matrix[:, 0, 0] * matrix[:, 1, 1] - matrix[:, 0, 1] * matrix[:, 1, 0])
     return inverse, tf.reshape(1.0 / area, [-1, 1, 1, 1])
-
-
-def _as_transforms(matrix: tf.Tensor) -> tf.Tensor:
-    return tf.reshape(matrix, [-1, 9])[:, :8]
 
 
 def _warp_forward(images, matrix, height: int, width: int, fill: float) -> tf.Tensor:
