@@ -31,7 +31,7 @@ import numpy as np
 import tensorflow as tf
 
 from lucid2.optvis import resampling
-from lucid2.optvis.param import _checks
+from lucid2.optvis import checks
 
 Transform = Callable[[tf.Tensor, tf.random.Generator], tf.Tensor]
 
@@ -80,15 +80,15 @@ class TransformBase:
 
 class _Pad(TransformBase):
     def __init__(self, w: int, mode: str, constant_value):
-        self.w = _checks.non_negative_int("w", w)
-        self.mode = _checks.choice("mode", mode, PAD_MODES)
+        self.w = checks.non_negative_int("w", w)
+        self.mode = checks.choice("mode", mode, PAD_MODES)
         if isinstance(constant_value, str):
             if constant_value != "uniform":
                 raise ValueError(
                     f"constant_value must be a number or 'uniform', got {constant_value!r}.")
             self.constant_value = constant_value
         else:
-            self.constant_value = _checks.finite_float("constant_value", constant_value)
+            self.constant_value = checks.finite_float("constant_value", constant_value)
 
     def _apply(self, images, rng):
         if self.w == 0:
@@ -135,7 +135,7 @@ def pad(w: int, mode: str = "constant", constant_value=DEFAULT_FILL) -> Transfor
 
 class _Jitter(TransformBase):
     def __init__(self, d: int):
-        self.d = _checks.non_negative_int("d", d)
+        self.d = checks.non_negative_int("d", d)
 
     def _apply(self, images, rng):
         if self.d == 0:
@@ -199,7 +199,7 @@ def _choices(name: str, values) -> tuple[float, ...]:
             raise TypeError(f"{name} must be a sequence of numbers, got {values!r}.") from None
     if len(values) == 0:
         raise ValueError(f"{name} must not be empty.")
-    return tuple(_checks.finite_float(f"{name} entry", v) for v in values)
+    return tuple(checks.finite_float(f"{name} entry", v) for v in values)
 
 
 def _pick(rng: tf.random.Generator, values: tuple[float, ...], count) -> tf.Tensor:
@@ -272,9 +272,9 @@ def rotation_transforms(angles: tf.Tensor, height: tf.Tensor, width: tf.Tensor) 
 class _RandomRotate(TransformBase):
     def __init__(self, angles, units: str, fill_mode: str, fill_value):
         self.angles = _choices("angles", angles)
-        self.units = _checks.choice("units", units, ANGLE_UNITS)
-        self.fill_mode = _checks.choice("fill_mode", fill_mode, FILL_MODES)
-        self.fill_value = _checks.finite_float("fill_value", fill_value)
+        self.units = checks.choice("units", units, ANGLE_UNITS)
+        self.fill_mode = checks.choice("fill_mode", fill_mode, FILL_MODES)
+        self.fill_value = checks.finite_float("fill_value", fill_value)
         to_radians = math.pi / 180.0 if self.units == "degrees" else 1.0
         self._radians = tuple(a * to_radians for a in self.angles)
 
@@ -317,9 +317,9 @@ def random_rotate(angles: Sequence[float], units: str = "degrees", fill_mode: st
 
 class _CropOrPadTo(TransformBase):
     def __init__(self, height, width, constant_value):
-        self.height = _checks.positive_int("height", height)
-        self.width = _checks.positive_int("width", width)
-        self.constant_value = _checks.finite_float("constant_value", constant_value)
+        self.height = checks.positive_int("height", height)
+        self.width = checks.positive_int("width", width)
+        self.constant_value = checks.finite_float("constant_value", constant_value)
 
     def _apply(self, images, rng):
         out = _center_crop_or_pad(images, self.height, self.width, self.constant_value)
@@ -500,7 +500,7 @@ def _matmul3(a: tf.Tensor, b: tf.Tensor) -> tf.Tensor:
 class _PreserveSize(_Compose):
     def __init__(self, transforms, constant_value):
         super().__init__(transforms)
-        self.constant_value = _checks.finite_float("constant_value", constant_value)
+        self.constant_value = checks.finite_float("constant_value", constant_value)
 
     def _apply(self, images, rng):
         shape = tf.shape(images)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from lucid2.optvis.param import _checks
+from lucid2.optvis import checks
 
 # Square root of ImageNet's RGB color correlation matrix, as published by Lucid.
 COLOR_CORRELATION_SVD_SQRT = np.array(
@@ -119,7 +119,7 @@ def constrain_l_inf(x: tf.Tensor):
 
 def squash(t: tf.Tensor, valid_rgb: str = "sigmoid", center=GRAY) -> tf.Tensor:
     """Maps a raw tensor into [0, 1] by sigmoid, or by clipping ``t + center`` (L-infinity ball)."""
-    valid_rgb = _checks.choice("valid_rgb", valid_rgb, VALID_RGB_MODES)
+    valid_rgb = checks.choice("valid_rgb", valid_rgb, VALID_RGB_MODES)
     if valid_rgb == "sigmoid":
         return tf.sigmoid(t)
     return constrain_l_inf(2.0 * (t + center) - 1.0) / 2.0 + 0.5

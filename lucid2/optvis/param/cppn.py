@@ -15,7 +15,7 @@ from typing import Callable
 
 import tensorflow as tf
 
-from lucid2.optvis.param import _checks
+from lucid2.optvis import checks
 from lucid2.optvis.param.base import ImageParam
 
 # Coordinates in [-sqrt(3), sqrt(3)] have unit standard deviation.
@@ -67,15 +67,15 @@ class CPPN(ImageParam):
                  num_output_channels: int = 3, num_hidden_channels: int = 24,
                  num_layers: int = 8, activation: str = "composite", normalize: bool = False,
                  name: str | None = None):
-        height, width = _checks.height_width(width, height)
-        batch = _checks.positive_int("batch", batch)
+        height, width = checks.height_width(width, height)
+        batch = checks.positive_int("batch", batch)
         if isinstance(num_output_channels, bool) or num_output_channels not in OUTPUT_CHANNELS:
             raise ValueError(
                 f"num_output_channels must be one of {OUTPUT_CHANNELS} (1 gray shown as RGB, "
                 f"3 RGB, 4 RGBA), got {num_output_channels!r}.")
-        hidden = _checks.positive_int("num_hidden_channels", num_hidden_channels)
-        num_layers = _checks.non_negative_int("num_layers", num_layers)
-        activation = _checks.choice("activation", activation, ACTIVATIONS)
+        hidden = checks.positive_int("num_hidden_channels", num_hidden_channels)
+        num_layers = checks.non_negative_int("num_layers", num_layers)
+        activation = checks.choice("activation", activation, ACTIVATIONS)
         super().__init__(batch, height, width, 4 if num_output_channels == 4 else 3, name=name)
         self.num_output_channels = int(num_output_channels)
         self.activation = activation

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from lucid2.optvis.param import _checks
+from lucid2.optvis import checks
 from lucid2.optvis.param.base import ImageParam, RawParam
 from lucid2.optvis.param.color import (COLOR_MEAN, GRAY, VALID_RGB_MODES,
                                        decorrelate_channels_first,
@@ -32,7 +32,7 @@ class RGBImage(ImageParam):
             raise TypeError(
                 "as_image expects a raw param (pixel_image, fft_image, lowres_tensor, "
                 f"laplacian_pyramid, or a sum of them), got {type(raw).__name__}.")
-        valid_rgb = _checks.choice("valid_rgb", valid_rgb, VALID_RGB_MODES)
+        valid_rgb = checks.choice("valid_rgb", valid_rgb, VALID_RGB_MODES)
         if len(raw.shape) != 4:
             raise ValueError(f"The raw param must be (batch, h, w, channels), got {raw.shape}.")
         batch, h, w, ch = raw.shape
@@ -132,16 +132,16 @@ def image(w: int, h: int | None = None, batch: int = 1, sd: float | None = None,
     Returns:
       An :class:`ImageParam`; call it for a (batch, h, w, 3 or 4) tensor.
     """
-    height, width = _checks.height_width(w, h)
-    batch = _checks.positive_int("batch", batch)
-    sd = _checks.optional_sd(sd, DEFAULT_SD)
-    valid_rgb = _checks.choice("valid_rgb", valid_rgb, VALID_RGB_MODES)
+    height, width = checks.height_width(w, h)
+    batch = checks.positive_int("batch", batch)
+    sd = checks.optional_sd(sd, DEFAULT_SD)
+    valid_rgb = checks.choice("valid_rgb", valid_rgb, VALID_RGB_MODES)
     grayscale, alpha, raw_channels = _raw_channels(channels, alpha)
     shape = (batch, height, width, raw_channels)
     if fft:
         raw = fft_image(shape, sd=sd, decay_power=decay_power)
     else:
-        if _checks.finite_float("decay_power", decay_power) != 1.0:
+        if checks.finite_float("decay_power", decay_power) != 1.0:
             raise ValueError("decay_power only applies to the Fourier parameterization (fft=True).")
         raw = pixel_image(shape, sd=sd)
     return RGBImage(raw, decorrelate=decorrelate, valid_rgb=valid_rgb, alpha=alpha,
@@ -160,7 +160,7 @@ def laplacian_pyramid_image(w: int, h: int | None = None, batch: int = 1, n_leve
                             sd: float | None = None, decorrelate: bool = True,
                             valid_rgb: str = "sigmoid") -> RGBImage:
     """An RGB image param whose raw colors are a :func:`laplacian_pyramid`."""
-    height, width = _checks.height_width(w, h)
-    batch = _checks.positive_int("batch", batch)
+    height, width = checks.height_width(w, h)
+    batch = checks.positive_int("batch", batch)
     raw = laplacian_pyramid((batch, height, width, RGB_CHANNELS), n_levels=n_levels, sd=sd)
     return RGBImage(raw, decorrelate=decorrelate, valid_rgb=valid_rgb)

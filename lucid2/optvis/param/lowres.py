@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 import tensorflow as tf
 
-from lucid2.optvis.param import _checks
+from lucid2.optvis import checks
 from lucid2.optvis.param.base import RawParam
 from lucid2.optvis.param.spatial import DEFAULT_SD
 
@@ -32,7 +32,7 @@ def _sample_positions(in_size: int, out_size: int, align: str) -> np.ndarray:
 
 def resize_linear_axis(t: tf.Tensor, axis: int, size: int, align: str = "half_pixel") -> tf.Tensor:
     """Linearly resamples one static-size axis of ``t`` to ``size`` entries (no antialiasing)."""
-    align = _checks.choice("align", align, ALIGN_MODES)
+    align = checks.choice("align", align, ALIGN_MODES)
     in_size = t.shape[axis]
     if in_size is None:
         raise ValueError(f"Axis {axis} of a tensor of shape {t.shape} must have a static size.")
@@ -54,7 +54,7 @@ def resize_linear_nd(t: tf.Tensor, shape, align: str = "half_pixel") -> tf.Tenso
     equals N-linear interpolation (Lucid's ``resize_bilinear_nd``).
     """
     t = tf.convert_to_tensor(t)
-    shape = _checks.shape("shape", shape, rank=t.shape.rank)
+    shape = checks.shape("shape", shape, rank=t.shape.rank)
     for axis, size in enumerate(shape):
         t = resize_linear_axis(t, axis, size, align)
     return t
@@ -89,14 +89,14 @@ class LowresTensor(RawParam):
 
     def __init__(self, shape, underlying_shape, offset=None, sd: float | None = None,
                  align: str = "half_pixel", name: str | None = None):
-        shape = _checks.shape("shape", shape)
-        underlying_shape = _checks.shape("underlying_shape", underlying_shape)
+        shape = checks.shape("shape", shape)
+        underlying_shape = checks.shape("underlying_shape", underlying_shape)
         if len(shape) != len(underlying_shape):
             raise ValueError(
                 f"shape {shape} and underlying_shape {underlying_shape} must have the same rank.")
         self.offset = _normalize_offset(offset, shape, underlying_shape)
-        self.align = _checks.choice("align", align, ALIGN_MODES)
-        sd = _checks.optional_sd(sd, DEFAULT_SD)
+        self.align = checks.choice("align", align, ALIGN_MODES)
+        sd = checks.optional_sd(sd, DEFAULT_SD)
         super().__init__(shape, name=name)
         self.underlying_shape = underlying_shape
         self.underlying = tf.Variable(

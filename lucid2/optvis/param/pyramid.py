@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lucid2.optvis.param import _checks
+from lucid2.optvis import checks
 from lucid2.optvis.param.base import SumParam
 from lucid2.optvis.param.lowres import lowres_tensor
 
@@ -17,8 +17,8 @@ def laplacian_pyramid(shape, n_levels: int = 4, sd: float | None = None) -> SumP
     in [0, 1]); wrap it with :func:`lucid2.optvis.param.as_image`. For other
     level layouts, add :func:`lowres_tensor` results yourself.
     """
-    batch, h, w, ch = _checks.shape("shape", shape, rank=4)
-    n_levels = _checks.positive_int("n_levels", n_levels)
+    batch, h, w, ch = checks.shape("shape", shape, rank=4)
+    n_levels = checks.positive_int("n_levels", n_levels)
     coarsest = LEVEL_FACTOR ** (n_levels - 1)
     if h // coarsest < 1 or w // coarsest < 1:
         raise ValueError(

@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from lucid2.optvis.param import _checks
+from lucid2.optvis import checks
 from lucid2.optvis.param.base import RawParam
 from lucid2.optvis.param.color import VALID_RGB_MODES
 from lucid2.optvis.param.images import RGB_CHANNELS, RGBImage
@@ -47,8 +47,8 @@ def interpolation_weights(n_frames: int, n_endpoints: int = 2) -> np.ndarray:
     Frame 0 is entirely the first endpoint, the last frame entirely the last
     one; in between, each frame mixes the two nearest endpoints linearly.
     """
-    n_frames = _checks.positive_int("n_frames", n_frames)
-    n_endpoints = _checks.positive_int("n_endpoints", n_endpoints)
+    n_frames = checks.positive_int("n_frames", n_frames)
+    n_endpoints = checks.positive_int("n_endpoints", n_endpoints)
     if n_endpoints < 2:
         raise ValueError(f"Interpolation needs at least 2 endpoints, got {n_endpoints}.")
     if n_frames < n_endpoints:
@@ -103,11 +103,11 @@ def shared_image(w: int, h: int | None = None, batch: int = 2, sd: float | None 
     ``shared_levels`` are downsampling factors: factor k adds one
     (1, h // k, w // k, 3) variable upsampled to every image.
     """
-    height, width = _checks.height_width(w, h)
-    batch = _checks.positive_int("batch", batch)
-    sd = _checks.optional_sd(sd, DEFAULT_SD)
-    valid_rgb = _checks.choice("valid_rgb", valid_rgb, VALID_RGB_MODES)
-    shared_levels = _checks.levels("shared_levels", shared_levels)
+    height, width = checks.height_width(w, h)
+    batch = checks.positive_int("batch", batch)
+    sd = checks.optional_sd(sd, DEFAULT_SD)
+    valid_rgb = checks.choice("valid_rgb", valid_rgb, VALID_RGB_MODES)
+    shared_levels = checks.levels("shared_levels", shared_levels)
     shape = (batch, height, width, RGB_CHANNELS)
     raw = _unique(shape, sd, fft, decay_power)
     for factor in shared_levels:
@@ -140,14 +140,14 @@ def image_interpolation(w: int, h: int | None = None, n_objectives: int = 2, n_f
     objective, mixed across frames by :func:`interpolation_weights`
     (``mixed_levels``). The result's ``frame_weights`` is that mixing matrix.
     """
-    height, width = _checks.height_width(w, h)
-    n_objectives = _checks.positive_int("n_objectives", n_objectives)
-    n_frames = _checks.positive_int("n_frames", n_frames)
+    height, width = checks.height_width(w, h)
+    n_objectives = checks.positive_int("n_objectives", n_objectives)
+    n_frames = checks.positive_int("n_frames", n_frames)
     weights = interpolation_weights(n_frames, n_objectives)
-    sd = _checks.optional_sd(sd, DEFAULT_SD)
-    valid_rgb = _checks.choice("valid_rgb", valid_rgb, VALID_RGB_MODES)
-    shared_levels = _checks.levels("shared_levels", shared_levels)
-    mixed_levels = _checks.levels("mixed_levels", mixed_levels)
+    sd = checks.optional_sd(sd, DEFAULT_SD)
+    valid_rgb = checks.choice("valid_rgb", valid_rgb, VALID_RGB_MODES)
+    shared_levels = checks.levels("shared_levels", shared_levels)
+    mixed_levels = checks.levels("mixed_levels", mixed_levels)
     shape = (n_frames, height, width, RGB_CHANNELS)
     raw = _unique(shape, sd, fft, decay_power)
     for factor in shared_levels:

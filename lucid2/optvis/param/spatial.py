@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from lucid2.optvis.param import _checks
+from lucid2.optvis import checks
 from lucid2.optvis.param.base import RawParam
 
 # Lucid's initial standard deviation of every parameterization's variables.
@@ -23,7 +23,7 @@ class PixelImage(RawParam):
     """A raw tensor that is simply a variable of the requested shape (Lucid's ``naive``)."""
 
     def __init__(self, shape, sd: float | None = None, init_val=None, name: str | None = None):
-        shape = _checks.shape("shape", shape, rank=4)
+        shape = checks.shape("shape", shape, rank=4)
         if init_val is not None and sd is not None:
             raise ValueError("pixel_image takes either sd (random init) or init_val, not both.")
         if init_val is not None:
@@ -33,7 +33,7 @@ class PixelImage(RawParam):
             if not np.all(np.isfinite(init)):
                 raise ValueError("init_val must be finite.")
         else:
-            init = tf.random.normal(shape, stddev=_checks.optional_sd(sd, DEFAULT_SD))
+            init = tf.random.normal(shape, stddev=checks.optional_sd(sd, DEFAULT_SD))
         super().__init__(shape, name=name)
         self.pixels = tf.Variable(init, name="pixels")
 
@@ -112,11 +112,11 @@ class FFTImage(RawParam):
 
     def __init__(self, shape, sd: float | None = None, decay_power: float = 1.0,
                  name: str | None = None):
-        shape = _checks.shape("shape", shape, rank=4)
-        decay_power = _checks.finite_float("decay_power", decay_power)
+        shape = checks.shape("shape", shape, rank=4)
+        decay_power = checks.finite_float("decay_power", decay_power)
         if decay_power < 0:
             raise ValueError(f"decay_power must be >= 0, got {decay_power}.")
-        sd = _checks.optional_sd(sd, DEFAULT_SD)
+        sd = checks.optional_sd(sd, DEFAULT_SD)
         batch, h, w, ch = shape
         super().__init__(shape, name=name)
         freqs = rfft2d_freqs(h, w)

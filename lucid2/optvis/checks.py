@@ -1,4 +1,4 @@
-"""Argument checks shared by the parameterizations and transforms.
+"""Argument checks shared by optvis, the recipes and the apps.
 
 Every check raises before any variable or tensor is built, with a message
 that names the argument, what it got and what is allowed.
