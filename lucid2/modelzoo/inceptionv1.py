@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 
+from lucid2 import kernels
 from lucid2.modelzoo import inceptionv1_graph as graph
 from lucid2.modelzoo.base import VisionModel
+from lucid2.modelzoo.weights import load_weights
 
 # Lucid's layers of interest, in order: what the article's appendix renders.
 MAIN_LAYERS = ("conv2d0", "conv2d1", "conv2d2", "mixed3a", "mixed3b", "mixed4a", "mixed4b",
@@ -36,7 +38,8 @@ class InceptionV1(VisionModel):
       cache_dir: where downloaded weights are cached (default: the Keras cache).
       lrn_implementation: how the two local response normalizations are computed, with
         the same numbers: "auto" (TensorFlow's kernels on GPU, XLA-compiled on CPU),
-        "xla", "ops" (plain TensorFlow ops, nothing compiled) or "tensorflow".
+        "xla", "ops" (plain TensorFlow ops, nothing compiled) or "tensorflow" (see
+        :func:`lucid2.kernels.local_response_normalization`).
 
     The model maps its input to the network's own range, ``x * 255 - 117``,
     itself; ``value_range`` records that range as metadata.
@@ -46,11 +49,9 @@ class InceptionV1(VisionModel):
 
     def __init__(self, weights: str | os.PathLike | None = "imagenet", *,
                  cache_dir: str | os.PathLike | None = None, lrn_implementation: str = "auto"):
-        lrn_implementation = graph.check_lrn_implementation(lrn_implementation)
+        lrn_implementation = kernels.check_lrn_implementation(lrn_implementation)
         weight_set = None
         if weights is not None:
-            # Imported here so that building a random network needs no weights code.
-            from lucid2.modelzoo.weights import load_weights
             # Weights are loaded and verified before the (slower) graph is built.
             weight_set = load_weights(weights, graph.weight_shapes(), cache_dir=cache_dir)
         keras_model = graph.build_inception_v1(lrn_implementation=lrn_implementation)

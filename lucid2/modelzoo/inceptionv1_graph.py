@@ -10,11 +10,10 @@ branch convolutions before their ReLUs, as Lucid builds it.
 from __future__ import annotations
 
 import functools
-import math
-
 import keras
-import numpy as np
 import tensorflow as tf
+
+from lucid2 import kernels
 
 # Lucid's InceptionV1: pixels in [0, 255] minus the ImageNet mean 117.
 IMAGE_VALUE_RANGE = (-117.0, 138.0)
@@ -43,9 +42,6 @@ STEM_CONVS = (("conv2d0", 7, 2, 3, 64), ("conv2d1", 1, 1, 64, 64), ("conv2d2", 3
 CHANNELS = {"conv2d0": 64, "conv2d1": 64, "conv2d2": 192,
             **{block[0]: block[1] + block[3] + block[5] + block[6] for block in MIXED_BLOCKS}}
 BRANCHES = ("1x1", "3x3_bottleneck", "3x3", "5x5_bottleneck", "5x5", "pool_reduce")
-# Strided convolutions with at most this many input channels (conv2d0, on the RGB image)
-# compute the gradient with respect to their input as one stride-1 convolution.
-FAST_INPUT_GRAD_MAX_CHANNELS = 4
 
 
 def weight_shapes() -> dict[str, tuple[int, ...]]:
@@ -67,156 +63,12 @@ def weight_shapes() -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def _gpu_visible() -> bool:
-    # Read while tracing, never at import: the choice of kernels per device type.
-    return bool(tf.config.list_logical_devices("GPU"))
-
-
-def channel_window_sum(values: tf.Tensor, radius: int) -> tf.Tensor:
-    """Sum over the ``2 * radius + 1`` channels centered on each channel (zeros beyond the ends).
-
-    Built from power-of-two partial sums (window 11 = 8 + 2 + 1), so it costs a handful of
-    element-wise additions and keeps the rounding of a direct sum.
-    """
-    channels = values.shape[-1]
-    window = 2 * radius + 1
-    rank = values.shape.rank
-    padded = tf.pad(values, [[0, 0]] * (rank - 1) + [[radius, radius]])
-    sums = {1: padded}
-    width = 1
-    while 2 * width <= window:
-        previous = sums[width]
-        sums[2 * width] = previous[..., :-width] + previous[..., width:]
-        width *= 2
-    total, offset = None, 0
-    while width:
-        if window & width:
-            piece = sums[width][..., offset:offset + channels]
-            total = piece if total is None else total + piece
-            offset += width
-        width //= 2
-    return total
-
-
-def _lrn_scale(norm: tf.Tensor, beta: float) -> tf.Tensor:
-    return tf.math.rsqrt(norm) if beta == 0.5 else tf.pow(norm, -beta)
-
-
-def _lrn_forward(x, depth_radius: int, bias: float, alpha: float, beta: float):
-    """(LRN of x, its normalizer ``bias + alpha * window_sum(x**2)``)."""
-    norm = alpha * channel_window_sum(tf.square(x), depth_radius) + bias
-    return x * _lrn_scale(norm, beta), norm
-
-
-def _lrn_backward(upstream, x, y, norm, depth_radius: int, alpha: float, beta: float):
-    """``dx = g * n**-beta - 2 * alpha * beta * x * window_sum(g * y / n)``."""
-    return (upstream * _lrn_scale(norm, beta)
-            - (2.0 * alpha * beta) * x * channel_window_sum(upstream * y / norm, depth_radius))
-
-
-def _lrn_ops(inputs: tf.Tensor, depth_radius: int, bias: float, alpha: float,
-             beta: float) -> tf.Tensor:
-    @tf.custom_gradient
-    def lrn(x):
-        y, norm = _lrn_forward(x, depth_radius, bias, alpha, beta)
-
-        def grad(upstream):
-            return _lrn_backward(upstream, x, y, norm, depth_radius, alpha, beta)
-
-        return y, grad
-
-    return lrn(inputs)
-
-
-# Each distinct input shape costs XLA a compilation (about 0.1 s). Rows (positions) are
-# padded up to one of LRN_XLA_BUCKETS_PER_OCTAVE sizes per power of two (at most 25 % more
-# rows), so the randomly scaled images of a render need a few shapes, not one per size.
-LRN_XLA_BUCKETS_PER_OCTAVE = 4
-LRN_XLA_MIN_ROWS = 64
-# Module-level so that every model (and every render) shares one compilation cache.
-_lrn_forward_xla = tf.function(_lrn_forward, jit_compile=True, autograph=False)
-_lrn_backward_xla = tf.function(_lrn_backward, jit_compile=True, autograph=False)
-
-
-def lrn_row_bucket(rows) -> tf.Tensor:
-    """``rows`` rounded up to a multiple of ``2**(floor(log2(rows)) - 2)`` (at least
-    ``LRN_XLA_MIN_ROWS``): 4 sizes per power of two."""
-    rows = tf.maximum(tf.cast(rows, tf.int32), LRN_XLA_MIN_ROWS)
-    octave = tf.cast(tf.math.floor(tf.math.log(tf.cast(rows, tf.float32)) / math.log(2.0)),
-                     tf.int32)
-    shift = tf.maximum(octave - int(math.log2(LRN_XLA_BUCKETS_PER_OCTAVE)), 0)
-    quantum = tf.bitwise.left_shift(tf.constant(1, tf.int32), shift)
-    return (rows + quantum - 1) // quantum * quantum
-
-
-def _lrn_xla(inputs: tf.Tensor, depth_radius: int, bias: float, alpha: float,
-             beta: float) -> tf.Tensor:
-    channels = inputs.shape[-1]
-
-    @tf.custom_gradient
-    def lrn(x):
-        shape = tf.shape(x)
-        rows = tf.reduce_prod(shape[:-1])
-        padding = [[0, lrn_row_bucket(rows) - rows], [0, 0]]
-        padded = tf.pad(tf.reshape(x, [rows, channels]), padding)
-        y, norm = _lrn_forward_xla(padded, depth_radius, bias, alpha, beta)
-
-        def grad(upstream):
-            g = tf.pad(tf.reshape(upstream, [rows, channels]), padding)
-            dx = _lrn_backward_xla(g, padded, y, norm, depth_radius, alpha, beta)
-            return tf.reshape(dx[:rows], shape)
-
-        return tf.reshape(y[:rows], shape), grad
-
-    return lrn(inputs)
-
-
-LRN_IMPLEMENTATIONS = ("auto", "xla", "ops", "tensorflow")
-
-
-def check_lrn_implementation(implementation) -> str:
-    """``implementation`` if it names one of ``LRN_IMPLEMENTATIONS``, else a ValueError."""
-    if implementation not in LRN_IMPLEMENTATIONS:
-        raise ValueError(f"The LRN implementation must be one of {LRN_IMPLEMENTATIONS}, got "
-                         f"{implementation!r}.")
-    return implementation
-
-
-def local_response_normalization(inputs: tf.Tensor, depth_radius: int = LRN_DEPTH_RADIUS,
-                                 bias: float = LRN_BIAS, alpha: float = LRN_ALPHA,
-                                 beta: float = LRN_BETA,
-                                 implementation: str = "auto") -> tf.Tensor:
-    """``tf.nn.local_response_normalization`` (same numbers to float rounding), fast on CPU.
-
-    On CPU, TensorFlow's ``LRNGrad`` loops over every channel's window with a division
-    and a power per term (for conv2d2's 192 channels, forward and gradient cost about twice
-    ``"ops"`` and five times ``"xla"``). The other implementations use the closed-form
-    gradient
-    ``dx = g * n**-beta - 2 * alpha * beta * x * window_sum(g * y / n)`` with
-    ``n = bias + alpha * window_sum(x**2)``:
-
-    * ``"xla"``: forward and gradient each compiled by XLA into a few fused loops, on
-      the positions flattened to rows and padded to a row bucket (:func:`lrn_row_bucket`);
-      the fastest on CPU (InceptionV1's input-gradient step up to mixed4a 6-10 % faster
-      than with ``"ops"``);
-    * ``"ops"``: the same formulas as TensorFlow ops (no compilation);
-    * ``"tensorflow"``: TensorFlow's kernels (on GPU: cuDNN's);
-    * ``"auto"``: ``"tensorflow"`` when a GPU is visible, else ``"xla"`` (decided while
-      tracing, never at import).
-    """
-    implementation = check_lrn_implementation(implementation)
-    inputs = tf.convert_to_tensor(inputs)
-    if implementation == "auto":
-        implementation = "tensorflow" if _gpu_visible() else "xla"
-    if implementation == "tensorflow":
-        return tf.nn.local_response_normalization(inputs, depth_radius=depth_radius, bias=bias,
-                                                  alpha=alpha, beta=beta)
-    if inputs.shape[-1] is None:
-        raise ValueError(f"The {implementation!r} LRN needs a known channel count, got "
-                         f"shape {inputs.shape}.")
-    if implementation == "xla":
-        return _lrn_xla(inputs, depth_radius, bias, alpha, beta)
-    return _lrn_ops(inputs, depth_radius, bias, alpha, beta)
+def local_response_normalization(inputs: tf.Tensor, implementation: str = "auto") -> tf.Tensor:
+    """inception5h's local response normalization (``tf.nn.local_response_normalization``
+    with its depth radius, bias, alpha and beta); see
+    :func:`lucid2.kernels.local_response_normalization` for ``implementation``."""
+    return kernels.local_response_normalization(inputs, LRN_DEPTH_RADIUS, LRN_BIAS, LRN_ALPHA,
+                                                LRN_BETA, implementation=implementation)
 
 
 @keras.saving.register_keras_serializable(package="lucid2")
@@ -229,7 +81,7 @@ class LocalResponseNorm(keras.layers.Layer):
 
     def __init__(self, implementation: str = "auto", **kwargs):
         super().__init__(**kwargs)
-        self.implementation = check_lrn_implementation(implementation)
+        self.implementation = kernels.check_lrn_implementation(implementation)
 
     def call(self, inputs):
         return local_response_normalization(inputs, implementation=self.implementation)
@@ -289,85 +141,14 @@ class KeepAlive(keras.layers.Layer):
         return input_shape[0]
 
 
-def _phase_kernel(kernel: tf.Tensor, stride: int) -> tf.Tensor:
-    """The (m, m, out, stride**2 * in) kernel of the input gradient in space-to-depth form.
-
-    With the kernel zero-padded to ``m * stride`` taps, input pixel ``stride * p + r`` (in
-    padded coordinates) receives ``sum_j dy[p - j] * kernel[stride * j + r]``: for each phase
-    ``r`` a stride-1 correlation of ``dy`` with every ``stride``-th tap, flipped. Built with
-    one gather of constant indices (a transpose of this 6-D layout is slow on CPU).
-    """
-    size_h, size_w, channels_in, channels_out = (int(d) for d in kernel.shape)
-    taps_h, taps_w = -(-size_h // stride), -(-size_w // stride)
-    j_h, j_w, out, r_h, r_w, c = np.meshgrid(
-        np.arange(taps_h), np.arange(taps_w), np.arange(channels_out), np.arange(stride),
-        np.arange(stride), np.arange(channels_in), indexing="ij")
-    row = stride * (taps_h - 1 - j_h) + r_h
-    col = stride * (taps_w - 1 - j_w) + r_w
-    index = ((row * size_w + col) * channels_in + c) * channels_out + out
-    zero = size_h * size_w * channels_in * channels_out  # the appended 0 for padded taps
-    index = np.where((row < size_h) & (col < size_w), index, zero)
-    flat = tf.concat([tf.reshape(kernel, [-1]), tf.zeros([1], kernel.dtype)], axis=0)
-    phases = tf.gather(flat, index.reshape(taps_h, taps_w, channels_out, -1))
-    return phases
-
-
-def strided_conv_input_grad(dy: tf.Tensor, kernel: tf.Tensor, input_shape: tf.Tensor,
-                            stride: int) -> tf.Tensor:
-    """Gradient of ``conv2d(x, kernel, stride, "SAME")`` with respect to ``x``.
-
-    The same numbers as TensorFlow's ``Conv2DBackpropInput``, computed as a stride-1
-    convolution producing ``stride**2 * in`` channels followed by ``depth_to_space``. On
-    CPU the strided backward-data kernel for a 3-channel input is slow, and very slow for
-    some image sizes (oneDNN picks a poor algorithm for them), which made render steps at
-    randomly scaled sizes about 1.5 times slower than at a fixed size.
-    """
-    size_h, size_w = kernel.shape[0], kernel.shape[1]
-    taps_h, taps_w = -(-size_h // stride), -(-size_w // stride)
-    height, width = input_shape[1], input_shape[2]
-    out_h, out_w = tf.shape(dy)[1], tf.shape(dy)[2]
-    # "SAME" padding as TensorFlow places it: the smaller half before.
-    pad_top = tf.maximum((out_h - 1) * stride + size_h - height, 0) // 2
-    pad_left = tf.maximum((out_w - 1) * stride + size_w - width, 0) // 2
-    # Enough rows after dy for the largest possible padding before x.
-    after_h = -(-((size_h - 1) // 2) // stride)
-    after_w = -(-((size_w - 1) // 2) // stride)
-    padded = tf.pad(dy, [[0, 0], [taps_h - 1, after_h], [taps_w - 1, after_w], [0, 0]])
-    phases = tf.nn.conv2d(padded, _phase_kernel(kernel, stride), 1, "VALID")
-    full = tf.nn.depth_to_space(phases, stride)
-    return full[:, pad_top:pad_top + height, pad_left:pad_left + width, :]
-
-
-def strided_conv2d(inputs: tf.Tensor, kernel: tf.Tensor, stride: int) -> tf.Tensor:
-    """``conv2d(inputs, kernel, stride, "SAME")`` (NHWC) with a faster input gradient."""
-
-    @tf.custom_gradient
-    def conv(x, k):
-        def grad(dy):
-            dx = strided_conv_input_grad(dy, k, tf.shape(x), stride)
-            dk = tf.raw_ops.Conv2DBackpropFilter(
-                input=x, filter_sizes=tf.shape(k), out_backprop=dy,
-                strides=[1, stride, stride, 1], padding="SAME")
-            return dx, dk
-
-        return tf.nn.conv2d(x, k, stride, "SAME"), grad
-
-    return conv(tf.convert_to_tensor(inputs), tf.convert_to_tensor(kernel))
-
-
-def _strided_convolution_op(layer: keras.layers.Conv2D, inputs, kernel):
-    if _gpu_visible():
-        return keras.layers.Conv2D.convolution_op(layer, inputs, kernel)
-    return strided_conv2d(inputs, kernel, layer.strides[0])
-
-
 def _conv(x, name: str, filters: int, kernel: int, stride: int = 1):
     layer = keras.layers.Conv2D(filters, kernel, strides=stride, padding="same",
                                 name=f"{name}_pre_relu")
-    if stride > 1 and x.shape[-1] <= FAST_INPUT_GRAD_MAX_CHANNELS:
-        # Only how the gradient is computed changes: the layer stays a plain Conv2D with the
-        # same weights, outputs and config (a reloaded copy is simply slower to render).
-        layer.convolution_op = functools.partial(_strided_convolution_op, layer)
+    if stride > 1:
+        # The stem convolution on RGB: the kernel's input gradient is much faster on CPU.
+        # Only how the convolution is computed changes: the layer stays a plain Conv2D with
+        # the same weights, outputs and config (a reloaded copy is simply slower to render).
+        layer.convolution_op = functools.partial(kernels.conv2d_same, stride=stride)
     pre = layer(x)
     return pre, keras.layers.ReLU(name=name)(pre)
 
@@ -417,7 +198,7 @@ def build_inception_v1(name: str = "InceptionV1",
     pooled = HeadPool(name="avgpool0")(x)
     logits = keras.layers.Dense(NUM_CLASSES, name="softmax2_pre_activation")(pooled)
     dangling.append(keras.layers.Softmax(name="softmax2")(logits))
-    outputs = KeepAlive(name="logits")([logits] + dangling)
+    outputs = KeepAlive(name="keep_alive")([logits] + dangling)
     return keras.Model(inputs, outputs, name=name)
 
 

@@ -16,21 +16,23 @@ Lists: ``standard_transforms`` (Lucid's defaults) and ``article_transforms``
 (the Feature Visualization article's footnote, cropped back to the input
 size by :func:`preserve_size`).
 
-Speed: :func:`compose` (which ``render_vis`` uses) applies a constant pad
-followed by jitters, a random scale and a random rotation, as in
-``standard_transforms``, as one bilinear resampling with the same random draws
-(see :func:`compose`); on CPU that resampling is compiled by XLA.
+Speed: :func:`compose` (which ``render_vis`` uses) applies a run of
+:class:`AffineTransform` s that starts with a constant pad (pad, jitters, a
+random scale and a random rotation, as in ``standard_transforms``) as one
+bilinear resampling with the same random draws (see :func:`compose`), with
+:func:`lucid2.kernels.warp`. A transform of your own joins that fused path by
+subclassing :class:`AffineTransform`.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 import tensorflow as tf
 
-from lucid2.optvis import resampling
+from lucid2 import kernels
 from lucid2.optvis import checks
 
 Transform = Callable[[tf.Tensor, tf.random.Generator], tf.Tensor]
@@ -68,17 +70,75 @@ def _static_hw(images: tf.Tensor) -> tuple[int | None, int | None]:
 
 
 class TransformBase:
-    """Checks the inputs, then calls ``_apply``; subclasses describe themselves in ``repr``."""
+    """Checks the inputs, then calls :meth:`apply`; subclasses describe themselves in ``repr``."""
 
     def __call__(self, images, rng: tf.random.Generator) -> tf.Tensor:
         _check_rng(rng)
-        return self._apply(_as_images(images), rng)
+        return self.apply(_as_images(images), rng)
 
-    def _apply(self, images: tf.Tensor, rng: tf.random.Generator) -> tf.Tensor:
-        raise NotImplementedError
+    def apply(self, images: tf.Tensor, rng: tf.random.Generator) -> tf.Tensor:
+        """The transform of checked float32 (N, H, W, C) ``images``."""
+        raise NotImplementedError(f"{type(self).__name__} must implement apply(images, rng).")
 
 
-class _Pad(TransformBase):
+class Geometry(NamedTuple):
+    """The images' size at one point of a fused run: the batch size, height and width as
+    (scalar) tensors, and (height, width) as Python ints where they are static."""
+
+    n: tf.Tensor
+    height: tf.Tensor
+    width: tf.Tensor
+    static_hw: tuple[int | None, int | None]
+
+
+class Border(NamedTuple):
+    """What the images' border holds at one point of a fused run: at least ``margin``
+    pixels of the constant ``fill`` on each side (content may reach the edge when
+    ``margin`` < 1)."""
+
+    fill: float
+    margin: float
+
+
+class AffineTransform(TransformBase):
+    """A transform that can state itself as an affine map, and so joins the one bilinear
+    resampling of a fused run in :func:`compose`.
+
+    Besides :meth:`apply` (the transform on its own), a subclass states:
+
+    * :meth:`affine`: the matrices of its map, drawing from ``rng`` exactly what
+      :meth:`apply` draws, in the same order and shapes (so fused and separate
+      transforms see the same randomness);
+    * :meth:`largest_size`: the largest output size over all random draws (the fused
+      resampling runs on one static canvas of that size);
+    * :meth:`border_after`: how it changes the constant border (a run may only resample
+      where the border is padding, so that resizing's edge clamping and the constant fill
+      agree), or None when it cannot join;
+    * ``resamples``: whether its map moves pixels by fractions (a run is only fused when
+      one of its transforms does).
+    """
+
+    resamples: bool = True
+
+    def affine(self, rng: tf.random.Generator,
+               geometry: Geometry) -> tuple[tf.Tensor | None, Geometry]:
+        """(n or 1, 3, 3) matrices mapping an output pixel (x, y, 1) to the input position
+        it samples (None for the identity), and the output geometry."""
+        raise NotImplementedError(f"{type(self).__name__} must implement affine(rng, geometry).")
+
+    def largest_size(self, hw: tuple[int, int]) -> tuple[int, int]:
+        """The largest output (height, width) for inputs of size ``hw``."""
+        raise NotImplementedError(f"{type(self).__name__} must implement largest_size(hw).")
+
+    def border_after(self, border: Border | None) -> Border | None:
+        """The border after this transform given the one before (None at the start of a
+        run, where nothing is known), or None when the transform cannot join the run."""
+        raise NotImplementedError(f"{type(self).__name__} must implement border_after(border).")
+
+
+class _Pad(AffineTransform):
+    resamples = False  # whole-pixel shifts
+
     def __init__(self, w: int, mode: str, constant_value):
         self.w = checks.non_negative_int("w", w)
         self.mode = checks.choice("mode", mode, PAD_MODES)
@@ -90,7 +150,7 @@ class _Pad(TransformBase):
         else:
             self.constant_value = checks.finite_float("constant_value", constant_value)
 
-    def _apply(self, images, rng):
+    def apply(self, images, rng):
         if self.w == 0:
             return tf.identity(images)
         paddings = [(0, 0), (self.w, self.w), (self.w, self.w), (0, 0)]
@@ -108,14 +168,25 @@ class _Pad(TransformBase):
         inside = tf.pad(tf.ones_like(images[..., :1]), paddings)
         return tf.pad(images, paddings) + (1.0 - inside) * values
 
-    def _affine(self, rng, n, height, width, static_hw):
+    def affine(self, rng, geometry):
         shift = -float(self.w)
         matrix = _translations(tf.constant([shift]), tf.constant([shift]))
-        static_hw = tuple(None if s is None else s + 2 * self.w for s in static_hw)
-        return matrix, height + 2 * self.w, width + 2 * self.w, static_hw
+        static_hw = tuple(None if s is None else s + 2 * self.w for s in geometry.static_hw)
+        return matrix, Geometry(geometry.n, geometry.height + 2 * self.w,
+                                geometry.width + 2 * self.w, static_hw)
 
-    def _largest_hw(self, hw: tuple[int, int]) -> tuple[int, int]:
+    def largest_size(self, hw):
         return hw[0] + 2 * self.w, hw[1] + 2 * self.w
+
+    def border_after(self, border):
+        # Only a constant pad with a numeric fill makes (or widens) a known border.
+        if self.mode != "constant" or self.w == 0 or isinstance(self.constant_value, str):
+            return None
+        if border is None:
+            return Border(self.constant_value, self.w)
+        if border.fill != self.constant_value:
+            return None
+        return Border(border.fill, border.margin + self.w)
 
     def __repr__(self):
         return f"pad({self.w}, mode={self.mode!r}, constant_value={self.constant_value!r})"
@@ -133,11 +204,13 @@ def pad(w: int, mode: str = "constant", constant_value=DEFAULT_FILL) -> Transfor
     return _Pad(w, mode, constant_value)
 
 
-class _Jitter(TransformBase):
+class _Jitter(AffineTransform):
+    resamples = False  # whole-pixel shifts
+
     def __init__(self, d: int):
         self.d = checks.non_negative_int("d", d)
 
-    def _apply(self, images, rng):
+    def apply(self, images, rng):
         if self.d == 0:
             return tf.identity(images)
         h, w = _static_hw(images)
@@ -166,17 +239,23 @@ class _Jitter(TransformBase):
                 f"jitter({self.d}) needs images larger than {self.d} pixels, got spatial size "
                 f"{static_hw}.")
 
-    def _affine(self, rng, n, height, width, static_hw):
+    def affine(self, rng, geometry):
         if self.d == 0:
-            return None, height, width, static_hw
-        self._check_static(static_hw)
-        offsets = tf.cast(self._draw(rng, n), tf.float32)
+            return None, geometry
+        self._check_static(geometry.static_hw)
+        offsets = tf.cast(self._draw(rng, geometry.n), tf.float32)
         matrices = _translations(offsets[1], offsets[0])
-        static_hw = tuple(None if s is None else s - self.d for s in static_hw)
-        return matrices, height - self.d, width - self.d, static_hw
+        static_hw = tuple(None if s is None else s - self.d for s in geometry.static_hw)
+        return matrices, Geometry(geometry.n, geometry.height - self.d,
+                                  geometry.width - self.d, static_hw)
 
-    def _largest_hw(self, hw: tuple[int, int]) -> tuple[int, int]:
+    def largest_size(self, hw):
         return hw[0] - self.d, hw[1] - self.d
+
+    def border_after(self, border):
+        if border is None:
+            return None
+        return Border(border.fill, border.margin - self.d)
 
     def __repr__(self):
         return f"jitter({self.d})"
@@ -208,7 +287,7 @@ def _pick(rng: tf.random.Generator, values: tuple[float, ...], count) -> tf.Tens
     return tf.gather(tf.constant(values, dtype=tf.float32), index)
 
 
-class _RandomScale(TransformBase):
+class _RandomScale(AffineTransform):
     def __init__(self, scales):
         self.scales = _choices("scales", scales)
         if any(s <= 0 for s in self.scales):
@@ -220,26 +299,35 @@ class _RandomScale(TransformBase):
         # Truncate like Lucid, but never below one pixel.
         return tf.maximum(tf.cast(size, tf.int32), 1)
 
-    def _apply(self, images, rng):
+    def apply(self, images, rng):
         shape = tf.shape(images)
         return tf.image.resize(images, self._draw_size(rng, shape[1], shape[2]),
                                method="bilinear")
 
-    def _affine(self, rng, n, height, width, static_hw):
-        size = self._draw_size(rng, height, width)
+    def affine(self, rng, geometry):
+        size = self._draw_size(rng, geometry.height, geometry.width)
         # tf.image.resize's sampling (half-pixel centers): in = (out + 0.5) * in/out - 0.5.
-        ratio = tf.cast(tf.stack([height, width]), tf.float32) / tf.cast(size, tf.float32)
+        ratio = (tf.cast(tf.stack([geometry.height, geometry.width]), tf.float32)
+                 / tf.cast(size, tf.float32))
         zero = tf.zeros([], tf.float32)
         one = tf.ones([], tf.float32)
         matrix = tf.stack([[ratio[1], zero, 0.5 * ratio[1] - 0.5],
                            [zero, ratio[0], 0.5 * ratio[0] - 0.5],
                            [zero, zero, one]])
-        return matrix[None], size[0], size[1], (None, None)
+        return matrix[None], Geometry(geometry.n, size[0], size[1], (None, None))
 
-    def _largest_hw(self, hw: tuple[int, int]) -> tuple[int, int]:
+    def largest_size(self, hw):
         # The largest size _draw_size can give, in its float32 arithmetic.
         return tuple(max(max(int(np.float32(s) * np.float32(scale)), 1) for scale in self.scales)
                      for s in hw)
+
+    def border_after(self, border):
+        # Resizing clamps at the edges where the fused resampling reads the fill: they
+        # agree only while at least one pixel of padding surrounds the content.
+        if border is None or border.margin < 1:
+            return None
+        return Border(border.fill,
+                      min(math.floor(border.margin * min(self.scales)) - 1, border.margin))
 
     def __repr__(self):
         return f"random_scale({list(self.scales)})"
@@ -269,7 +357,7 @@ def rotation_transforms(angles: tf.Tensor, height: tf.Tensor, width: tf.Tensor) 
     return tf.stack([cos, -sin, x_offset, sin, cos, y_offset, zeros, zeros], axis=1)
 
 
-class _RandomRotate(TransformBase):
+class _RandomRotate(AffineTransform):
     def __init__(self, angles, units: str, fill_mode: str, fill_value):
         self.angles = _choices("angles", angles)
         self.units = checks.choice("units", units, ANGLE_UNITS)
@@ -278,16 +366,22 @@ class _RandomRotate(TransformBase):
         to_radians = math.pi / 180.0 if self.units == "degrees" else 1.0
         self._radians = tuple(a * to_radians for a in self.angles)
 
-    def _affine(self, rng, n, height, width, static_hw):
-        angles = _pick(rng, self._radians, n)
-        flat = rotation_transforms(angles, height, width)
+    def affine(self, rng, geometry):
+        angles = _pick(rng, self._radians, geometry.n)
+        flat = rotation_transforms(angles, geometry.height, geometry.width)
         matrices = tf.reshape(tf.concat([flat, tf.ones_like(flat[:, :1])], axis=1), [-1, 3, 3])
-        return matrices, height, width, static_hw
+        return matrices, geometry
 
-    def _largest_hw(self, hw: tuple[int, int]) -> tuple[int, int]:
+    def largest_size(self, hw):
         return hw
 
-    def _apply(self, images, rng):
+    def border_after(self, border):
+        if border is None or self.fill_mode != "constant" or self.fill_value != border.fill:
+            return None
+        # Rotated content may reach the edge: no padding is left to rely on.
+        return Border(border.fill, min(border.margin, 0))
+
+    def apply(self, images, rng):
         shape = tf.shape(images)
         angles = _pick(rng, self._radians, shape[0])
         out = tf.raw_ops.ImageProjectiveTransformV3(
@@ -321,7 +415,7 @@ class _CropOrPadTo(TransformBase):
         self.width = checks.positive_int("width", width)
         self.constant_value = checks.finite_float("constant_value", constant_value)
 
-    def _apply(self, images, rng):
+    def apply(self, images, rng):
         out = _center_crop_or_pad(images, self.height, self.width, self.constant_value)
         out.set_shape([images.shape[0], self.height, self.width, images.shape[3]])
         return out
@@ -376,12 +470,18 @@ class _Compose(TransformBase):
         if not isinstance(fuse, bool):
             raise TypeError(f"fuse must be True or False, got {fuse!r}.")
         self.fuse = fuse
-        self._steps = _fused_plan(self.transforms) if self.fuse else [
+        self._plan = fused_plan(self.transforms) if self.fuse else [
             (t,) for t in self.transforms]
 
-    def _apply(self, images, rng):
-        for step in self._steps:
-            images = step[0](images, rng) if len(step) == 1 else _apply_fused(step, images, rng)
+    @property
+    def steps(self) -> tuple[tuple[Transform, ...], ...]:
+        """What a call runs, in order: single transforms as 1-tuples, fused runs as longer
+        tuples (one resampling each)."""
+        return tuple(self._plan)
+
+    def apply(self, images, rng):
+        for step in self._plan:
+            images = step[0](images, rng) if len(step) == 1 else apply_fused(step, images, rng)
         return images
 
     def __repr__(self):
@@ -392,71 +492,42 @@ class _Compose(TransformBase):
 def compose(transforms: Sequence[Transform], fuse: bool = True) -> Transform:
     """One transform applying ``transforms`` in order, all drawing from the same ``rng``.
 
-    With ``fuse`` (the default), a run of geometric transforms that starts with a
-    constant :func:`pad` and continues with :func:`jitter`, :func:`random_scale` and
-    :func:`random_rotate` (constant fill of the pad's value), as in
-    ``standard_transforms``, is applied as one bilinear resampling: the same random
-    draws in the same order, the same output size and the same geometry, but the image
-    is interpolated once instead of once per scale and rotation, and the step costs a
-    fraction. Only a run in which the scaled image's border is padding is fused, so that
-    resizing's edge clamping and the constant fill agree. ``fuse=False`` applies every
-    transform on its own.
+    With ``fuse`` (the default), each run of :class:`AffineTransform` s that starts with
+    a constant :func:`pad` and continues with transforms that keep the border known
+    (:func:`jitter`, :func:`random_scale`, :func:`random_rotate` with the pad's fill, or
+    your own), as in ``standard_transforms``, is applied as one bilinear resampling
+    (:func:`fused_plan`): the same random draws in the same order, the same output size
+    and the same geometry, but the image is interpolated once instead of once per scale
+    and rotation, and the step costs a fraction. ``fuse=False`` applies every transform
+    on its own. The result's ``steps`` shows the plan.
     """
     return _Compose(transforms, fuse=fuse)
 
 
 # ------------------------------------------------------------------ fusion
-def _fusible_start(t) -> bool:
-    return (type(t) is _Pad and t.mode == "constant" and t.w > 0
-            and not isinstance(t.constant_value, str))
+def fused_plan(transforms: Sequence[Transform]) -> list[tuple[Transform, ...]]:
+    """Splits ``transforms`` into single transforms (1-tuples) and fused runs.
 
-
-def _fused_plan(transforms: tuple[Transform, ...]) -> list[tuple[Transform, ...]]:
-    """Splits ``transforms`` into single transforms and fusible runs (tuples of 2 or more).
-
-    A run starts at a constant pad with a numeric fill and extends over constant pads
-    with that fill, jitters, scales and constant-fill rotations with that fill, as long
-    as every scale sees at least one pixel of padding on each side (the pads' width
-    minus the jitters' crops so far; a rotation may move content to the border, so no
-    scale may follow one). A run is kept only if it resamples (contains a scale or a
-    rotation).
+    A run starts at a transform whose :meth:`~AffineTransform.border_after` gives a
+    border from nothing (a constant pad with a numeric fill) and extends over the
+    affine transforms that accept the border so far. It is kept only when it has two
+    transforms or more and one of them resamples; otherwise its transforms run alone.
     """
     steps: list[tuple[Transform, ...]] = []
     index = 0
     while index < len(transforms):
-        first = transforms[index]
-        if not _fusible_start(first):
-            steps.append((first,))
-            index += 1
-            continue
-        fill = first.constant_value
-        run = [first]
-        margin = first.w
-        rotated = False
-        for t in transforms[index + 1:]:
-            if type(t) is _Pad:
-                if not (_fusible_start(t) and t.constant_value == fill):
-                    break
-                margin += t.w
-            elif type(t) is _Jitter:
-                margin -= t.d
-            elif type(t) is _RandomScale:
-                if rotated or margin < 1:
-                    break
-                margin = min(math.floor(margin * min(t.scales)) - 1, margin)
-            elif type(t) is _RandomRotate:
-                if t.fill_mode != "constant" or t.fill_value != fill:
-                    break
-                rotated = True
-            else:
+        run: list[Transform] = []
+        border = None
+        for t in transforms[index:]:
+            border = t.border_after(border) if isinstance(t, AffineTransform) else None
+            if border is None:
                 break
             run.append(t)
-        resamples = any(type(t) in (_RandomScale, _RandomRotate) for t in run)
-        if len(run) > 1 and resamples:
+        if len(run) > 1 and any(t.resamples for t in run):
             steps.append(tuple(run))
         else:
-            steps.extend((t,) for t in run)
-        index += len(run)
+            steps.extend((t,) for t in run or [transforms[index]])
+        index += max(len(run), 1)
     return steps
 
 
@@ -469,25 +540,30 @@ def _translations(dx: tf.Tensor, dy: tf.Tensor) -> tf.Tensor:
     return tf.stack(rows, axis=1)
 
 
-def _apply_fused(run: tuple[Transform, ...], images, rng) -> tf.Tensor:
-    """Applies a fusible run (see :func:`_fused_plan`) as one resampling."""
+def apply_fused(run: Sequence[AffineTransform], images, rng: tf.random.Generator) -> tf.Tensor:
+    """Applies a fused run (see :func:`fused_plan`) as one resampling."""
     _check_rng(rng)
     images = _as_images(images)
+    border = None
+    for t in run:
+        border = t.border_after(border)
+        if border is None:
+            raise ValueError(f"{t!r} cannot join a fused run here: {list(run)!r}.")
     shape = tf.shape(images)
-    n, height, width = shape[0], shape[1], shape[2]
-    static_hw = _static_hw(images)
+    geometry = Geometry(shape[0], shape[1], shape[2], _static_hw(images))
     matrix = tf.eye(3, batch_shape=[1])
-    canvas = static_hw if None not in static_hw else None
+    canvas = geometry.static_hw if None not in geometry.static_hw else None
     for t in run:
         # Draws happen in the order, and with the shapes, of the transforms' own calls.
-        stage, height, width, static_hw = t._affine(rng, n, height, width, static_hw)
+        stage, geometry = t.affine(rng, geometry)
         if stage is not None:
             matrix = _matmul3(matrix, stage)
-        canvas = None if canvas is None else t._largest_hw(canvas)
-    matrix = tf.broadcast_to(matrix, tf.stack([n, 3, 3]))
-    out = resampling.warp(images, matrix, tf.stack([height, width]), run[0].constant_value,
-                          canvas)
-    out.set_shape([images.shape[0], static_hw[0], static_hw[1], images.shape[3]])
+        canvas = None if canvas is None else t.largest_size(canvas)
+    matrix = tf.broadcast_to(matrix, tf.stack([geometry.n, 3, 3]))
+    out = kernels.warp(images, matrix, tf.stack([geometry.height, geometry.width]), border.fill,
+                       canvas)
+    out.set_shape([images.shape[0], geometry.static_hw[0], geometry.static_hw[1],
+                   images.shape[3]])
     return out
 
 
@@ -502,9 +578,9 @@ class _PreserveSize(_Compose):
         super().__init__(transforms)
         self.constant_value = checks.finite_float("constant_value", constant_value)
 
-    def _apply(self, images, rng):
+    def apply(self, images, rng):
         shape = tf.shape(images)
-        out = _center_crop_or_pad(super()._apply(images, rng), shape[1], shape[2],
+        out = _center_crop_or_pad(super().apply(images, rng), shape[1], shape[2],
                                   self.constant_value)
         out.set_shape(images.shape)
         return out
@@ -520,7 +596,7 @@ def preserve_size(transforms: Sequence[Transform],
 
 
 class _CollapseAlpha(TransformBase):
-    def _apply(self, images, rng):
+    def apply(self, images, rng):
         if images.shape[-1] is not None and images.shape[-1] != 4:
             raise ValueError(f"collapse_alpha needs RGBA images, got shape {images.shape}.")
         rgb, alpha = images[..., :3], images[..., 3:4]

@@ -22,6 +22,10 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+# The layouts a raw param may compute its tensor in (``RawParam.native_layout``).
+CHANNELS_LAST = "channels_last"
+CHANNELS_FIRST = "channels_first"
+
 
 def _count_parameters(module: tf.Module) -> int:
     return int(sum(np.prod(v.shape) for v in module.trainable_variables))
@@ -30,8 +34,13 @@ def _count_parameters(module: tf.Module) -> int:
 class RawParam(tf.Module):
     """An unconstrained tensor of a fixed shape computed from variables.
 
-    Subclasses set ``shape`` and implement ``__call__``.
+    Subclasses set ``shape`` and implement ``__call__``. A param that computes its
+    tensor channels-first (the inverse FFT does) says so with ``native_layout`` and
+    overrides :meth:`channels_first`, so that color mixing can read that layout and skip
+    a transpose.
     """
+
+    native_layout: str = CHANNELS_LAST
 
     def __init__(self, shape: tuple[int, ...], name: str | None = None):
         super().__init__(name=name)
@@ -39,6 +48,10 @@ class RawParam(tf.Module):
 
     def __call__(self) -> tf.Tensor:
         raise NotImplementedError(f"{type(self).__name__} must implement __call__.")
+
+    def channels_first(self) -> tf.Tensor:
+        """The tensor as (batch, channels, height, width)."""
+        return tf.transpose(self(), (0, 3, 1, 2))
 
     def __add__(self, other: "RawParam") -> "SumParam":
         return SumParam([self, other])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from lucid2 import kernels
 from lucid2.optvis import checks
 
 # Square root of ImageNet's RGB color correlation matrix, as published by Lucid.
@@ -37,64 +38,14 @@ def linear_decorrelate_color(t: tf.Tensor) -> tf.Tensor:
 
 def decorrelate_channels_first(t: tf.Tensor) -> tf.Tensor:
     """:func:`linear_decorrelate_color` of a (batch, 3, height, width) tensor, returned as
-    (batch, height, width, 3).
-
-    One batched matrix product reads the channels-first layout directly, so the
-    transpose to channels-last and the color mixing cost one pass (and one in the
-    gradient) instead of two.
-    """
-    t = tf.convert_to_tensor(t, dtype_hint=tf.float32)
-    if t.shape.rank != 4 or t.shape[1] != 3:
-        raise ValueError(f"Expected (batch, 3, height, width) colors, got shape {t.shape}.")
-    shape = tf.shape(t)
-    flat = tf.reshape(t, tf.stack([shape[0], 3, shape[2] * shape[3]]))
-    mixed = tf.matmul(flat, COLOR_CORRELATION_NORMALIZED.T, transpose_a=True)
-    return tf.reshape(mixed, tf.stack([shape[0], shape[2], shape[3], 3]))
-
-
-def _mix(colors: tf.Tensor, matrix: np.ndarray) -> tf.Tensor:
-    """``colors @ matrix.T`` over a last axis of 3, as three multiply-adds (which XLA
-    fuses with what surrounds them; a 3x3 matrix product kernel costs far more)."""
-    return (colors[..., 0:1] * matrix[:, 0] + colors[..., 1:2] * matrix[:, 1]
-            + colors[..., 2:3] * matrix[:, 2])
-
-
-def _decorrelated_sigmoid(t: tf.Tensor) -> tf.Tensor:
-    return tf.sigmoid(_mix(tf.transpose(t, (0, 2, 3, 1)), COLOR_CORRELATION_NORMALIZED))
-
-
-def _decorrelated_sigmoid_grad(upstream: tf.Tensor, images: tf.Tensor) -> tf.Tensor:
-    mixed_grad = upstream * images * (1.0 - images)
-    return tf.transpose(_mix(mixed_grad, COLOR_CORRELATION_NORMALIZED.T), (0, 3, 1, 2))
-
-
-# Module-level, so that every render shares one compilation cache.
-_decorrelated_sigmoid_xla = tf.function(_decorrelated_sigmoid, jit_compile=True,
-                                        autograph=False)
-_decorrelated_sigmoid_grad_xla = tf.function(_decorrelated_sigmoid_grad, jit_compile=True,
-                                             autograph=False)
+    (batch, height, width, 3): the transpose and the mixing in one pass."""
+    return kernels.mix_channels_first(t, COLOR_CORRELATION_NORMALIZED)
 
 
 def decorrelated_sigmoid_channels_first(t: tf.Tensor) -> tf.Tensor:
     """``sigmoid(decorrelate_channels_first(t))``: (batch, 3, height, width) decorrelated
-    colors to (batch, height, width, 3) RGB in [0, 1].
-
-    Without a GPU, the transpose, the color mixing and the sigmoid run as one
-    XLA-compiled loop, and so does their gradient (as separate TensorFlow ops they cost
-    several passes and a batched 3x3 matrix product each way).
-    """
-    t = tf.convert_to_tensor(t, dtype_hint=tf.float32)
-    if tf.config.list_logical_devices("GPU"):  # read while tracing, never at import
-        return tf.sigmoid(decorrelate_channels_first(t))
-    if t.shape.rank != 4 or t.shape[1] != 3:
-        raise ValueError(f"Expected (batch, 3, height, width) colors, got shape {t.shape}.")
-
-    @tf.custom_gradient
-    def fused(x):
-        images = _decorrelated_sigmoid_xla(x)
-        return images, lambda upstream: _decorrelated_sigmoid_grad_xla(upstream, images)
-
-    return fused(t)
+    colors to (batch, height, width, 3) RGB in [0, 1] (one compiled loop on CPU)."""
+    return kernels.mix_sigmoid_channels_first(t, COLOR_CORRELATION_NORMALIZED)
 
 
 @tf.custom_gradient

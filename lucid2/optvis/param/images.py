@@ -5,13 +5,13 @@ from __future__ import annotations
 import tensorflow as tf
 
 from lucid2.optvis import checks
-from lucid2.optvis.param.base import ImageParam, RawParam
+from lucid2.optvis.param.base import CHANNELS_FIRST, ImageParam, RawParam
 from lucid2.optvis.param.color import (COLOR_MEAN, GRAY, VALID_RGB_MODES,
                                        decorrelate_channels_first,
                                        decorrelated_sigmoid_channels_first,
                                        linear_decorrelate_color, squash)
 from lucid2.optvis.param.pyramid import laplacian_pyramid
-from lucid2.optvis.param.spatial import DEFAULT_SD, FFTImage, fft_image, pixel_image
+from lucid2.optvis.param.spatial import DEFAULT_SD, fft_image, pixel_image
 
 RGB_CHANNELS = 3
 SUPPORTED_CHANNELS = (1, 3, 4)
@@ -51,7 +51,7 @@ class RGBImage(ImageParam):
         self.grayscale = bool(grayscale)
 
     def __call__(self) -> tf.Tensor:
-        if self.decorrelate and not self.alpha and isinstance(self.raw, FFTImage):
+        if self.decorrelate and not self.alpha and self.raw.native_layout == CHANNELS_FIRST:
             # Lucid's default image: mix the colors straight from the inverse FFT's
             # channels-first output (one pass instead of a transpose and a mix).
             if self.valid_rgb == "sigmoid":

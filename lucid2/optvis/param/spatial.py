@@ -5,12 +5,12 @@ Both return raw (unconstrained) tensors; :mod:`.color` maps them to valid RGB.
 
 from __future__ import annotations
 
-
 import numpy as np
 import tensorflow as tf
 
+from lucid2.kernels import ScaledInverseRFFT2D
 from lucid2.optvis import checks
-from lucid2.optvis.param.base import RawParam
+from lucid2.optvis.param.base import CHANNELS_FIRST, RawParam
 
 # Lucid's initial standard deviation of every parameterization's variables.
 DEFAULT_SD = 0.01
@@ -59,46 +59,6 @@ def rfft2d_freqs(h: int, w: int) -> np.ndarray:
     return np.sqrt(fx * fx + fy * fy)
 
 
-class _ScaledInverseRFFT2D:
-    """(..., h, w // 2 + 1, 2) real and imaginary parts -> (..., h, w) real images:
-    ``irfft2d((real + i imag) * scale)``, with a hand-written gradient.
-
-    TensorFlow's own chain (build a complex tensor, inverse FFT, then in the gradient a
-    forward FFT, a complex multiplication by its Hermitian mask and size factor, a split
-    into real and imaginary parts and a multiplication of each by the scale) costs more
-    than the two FFTs. Here the scale, the mask and the size factor are one real array,
-    and complex and real views of the same memory are bitcasts, so the gradient is the
-    forward FFT and one multiplication; its numbers are TensorFlow's.
-    """
-
-    def __init__(self, scale: np.ndarray, h: int, w: int):
-        self.h, self.w = h, w
-        # TensorFlow's IRFFT2D gradient: 1 / (h * w), times 2 for the columns that stand
-        # for two conjugate coefficients (all but the first, and the last when w is even).
-        mask = np.full(scale.shape[-1], 2.0)
-        mask[0] = 1.0
-        if w % 2 == 0:
-            mask[-1] = 1.0
-        # Repeated for the (real, imaginary) pairs: a broadcast over an innermost axis of
-        # 2 runs elementwise, one over the leading axes runs in contiguous rows.
-        self._scale = np.repeat(scale[..., None], 2, axis=-1).astype(np.float32)
-        self._gradient_scale = np.repeat((scale * mask / (h * w))[..., None], 2,
-                                         axis=-1).astype(np.float32)
-
-    def __call__(self, pairs) -> tf.Tensor:
-        @tf.custom_gradient
-        def inverse(pairs):
-            spectrum = tf.bitcast(pairs * self._scale, tf.complex64)
-
-            def grad(upstream):
-                forward = tf.signal.rfft2d(upstream, fft_length=[self.h, self.w])
-                return tf.bitcast(forward, tf.float32) * self._gradient_scale
-
-            return tf.signal.irfft2d(spectrum, fft_length=[self.h, self.w]), grad
-
-        return inverse(tf.convert_to_tensor(pairs))
-
-
 class FFTImage(RawParam):
     """A raw tensor parameterized by its 2D Fourier coefficients, scaled by 1/f^decay_power.
 
@@ -126,13 +86,15 @@ class FFTImage(RawParam):
         # The inverse FFT is linear, so the output divisor is folded into the coefficients'
         # scale: one multiplication fewer over the image, forward and backward.
         output_scale = (scale / FFT_OUTPUT_DIVISOR).astype(np.float32)
-        self._inverse = _ScaledInverseRFFT2D(output_scale, h, w)
+        self._inverse = ScaledInverseRFFT2D(output_scale, h, w)
         # Each coefficient's real and imaginary parts side by side (the last axis): that is
         # complex64's memory layout, so the inverse FFT reads the variable without copying.
         # Drawn in (real/imaginary, batch, channels, ...) order, then moved, so seeded
         # renders keep the start images they had with that earlier layout.
         start = tf.random.normal((2, batch, ch) + freqs.shape, stddev=sd)
         self.spectrum = tf.Variable(tf.transpose(start, (1, 2, 3, 4, 0)), name="spectrum")
+
+    native_layout = CHANNELS_FIRST
 
     def channels_first(self) -> tf.Tensor:
         """The raw tensor as (batch, channels, height, width), the inverse FFT's own layout."""

@@ -1,13 +1,16 @@
 """Bilinear resampling of images by affine maps, with the gradient that rendering uses.
 
-:func:`warp` is what the fused transforms of :mod:`lucid2.optvis.transform`
-run: TensorFlow's ``ImageProjectiveTransformV3``, or, on CPU when the sizes are
-static, the same arithmetic as XLA-compiled gathers.
+:func:`warp` is what the fused transforms of :mod:`lucid2.optvis.transform` run:
+TensorFlow's ``ImageProjectiveTransformV3`` (the reference), or, on the fast path when
+the sizes are static, the same arithmetic as XLA-compiled gathers on a fixed canvas. On
+CPU TensorFlow's kernel runs on one thread for a render's image sizes.
 """
 
 from __future__ import annotations
 
 import tensorflow as tf
+
+from lucid2.kernels.device import use_fast_kernels
 
 
 def affine_inverse(matrix: tf.Tensor) -> tf.Tensor:
@@ -91,14 +94,11 @@ def warp(images: tf.Tensor, matrix: tf.Tensor, size: tf.Tensor, fill: float,
     gradient sums.
 
     ``canvas``: a static (height, width) no smaller than any ``size``. Given one, with
-    static input sizes and no GPU, both directions run as XLA-compiled gathers on the
+    static input sizes, the fast path runs both directions as XLA-compiled gathers on the
     canvas (one shape, so one compilation per render), cropped to ``size``.
     """
     spatial = images.shape[1:3]
-    # Decided while tracing: a GPU's resampling kernel uses the whole device at any size,
-    # while on CPU TensorFlow's runs on one thread for a render's image sizes.
-    if canvas is not None and spatial.is_fully_defined() and not tf.config.list_logical_devices(
-            "GPU"):
+    if canvas is not None and spatial.is_fully_defined() and use_fast_kernels():
         in_h, in_w = spatial.as_list()
 
         @tf.custom_gradient
