@@ -207,3 +207,78 @@ def test_param_through_transforms_in_one_tf_function():
     losses = [float(step()) for _ in range(4)]
     assert step.experimental_get_tracing_count() == 1
     assert losses[-1] < losses[0]
+
+
+# ----------------------------------------------- fusion: a user's own transform
+class RandomShift(T.AffineTransform):
+    """A user-written transform: shifts each image by its own fractional offset in
+    [-limit, limit] pixels (bilinear, constant fill)."""
+
+    def __init__(self, limit: float, fill: float = 0.5):
+        self.limit, self.fill = limit, fill
+
+    def _draw(self, rng, n):
+        return rng.uniform(tf.stack([2, n]), -self.limit, self.limit)
+
+    def apply(self, images, rng):
+        shape = tf.shape(images)
+        dx, dy = tf.unstack(self._draw(rng, shape[0]))
+        ones, zeros = tf.ones_like(dx), tf.zeros_like(dx)
+        flat = tf.stack([ones, zeros, dx, zeros, ones, dy, zeros, zeros], axis=1)
+        out = tf.raw_ops.ImageProjectiveTransformV3(
+            images=images, transforms=flat, output_shape=shape[1:3], fill_value=self.fill,
+            interpolation="BILINEAR", fill_mode="CONSTANT")
+        out.set_shape(images.shape)
+        return out
+
+    def affine(self, rng, geometry):
+        dx, dy = tf.unstack(self._draw(rng, geometry.n))
+        ones, zeros = tf.ones_like(dx), tf.zeros_like(dx)
+        rows = [tf.stack([ones, zeros, dx], 1), tf.stack([zeros, ones, dy], 1),
+                tf.stack([zeros, zeros, ones], 1)]
+        return tf.stack(rows, axis=1), geometry
+
+    def largest_size(self, hw):
+        return hw
+
+    def border_after(self, border):
+        if border is None or border.fill != self.fill:
+            return None
+        return T.Border(border.fill, border.margin - np.ceil(self.limit))
+
+
+def _fused_and_separate(transforms, images, seed):
+    rngs = [tf.random.Generator.from_seed(seed) for _ in range(2)]
+    a = T.compose(transforms)(images, rngs[0])
+    b = T.compose(transforms, fuse=False)(images, rngs[1])
+    np.testing.assert_array_equal(rngs[0].state.numpy(), rngs[1].state.numpy())
+    assert a.shape == b.shape
+    return a.numpy(), b.numpy()
+
+
+def test_a_users_affine_transform_joins_the_fused_resampling():
+    transforms = [T.pad(8), RandomShift(2.5), T.random_scale([0.9, 1.1]), T.jitter(2)]
+    assert [len(step) for step in T.compose(transforms).steps] == [4]
+    # Smooth and fading into the fill at the edges, like a render's images.
+    window = np.outer(np.hanning(40), np.hanning(40))[None, :, :, None].astype(np.float32)
+    images = 0.5 + 0.3 * window * tf.image.resize(
+        tf.random.stateless_normal([2, 6, 6, 3], [0, 1]), (40, 40))
+    for seed in range(3):
+        # Shifts alone: one bilinear interpolation either way, so the same numbers.
+        a, b = _fused_and_separate([T.pad(8), RandomShift(2.5), T.jitter(2)], images, seed)
+        np.testing.assert_allclose(a, b, atol=1e-5)
+        # With a scale: one interpolation instead of two, close but not equal (the
+        # standard transforms differ as much).
+        a, b = _fused_and_separate(transforms, images, seed)
+        assert np.abs(a - b).mean() < 1e-3 and np.abs(a - b).max() < 0.05
+        assert not np.array_equal(a, b)
+
+
+def test_a_transform_that_refuses_the_border_or_is_not_affine_ends_the_run():
+    other_fill = [T.pad(8), RandomShift(2.5, fill=0.1), T.random_scale([0.9, 1.1])]
+    assert [len(step) for step in T.compose(other_fill).steps] == [1, 1, 1]
+    plain = [T.pad(8), T.random_rotate([5]), lambda images, rng: images, T.jitter(2)]
+    assert [len(step) for step in T.compose(plain).steps] == [2, 1, 1]
+    # A scale needs padding at the border: after a rotation there is none left.
+    rotated_first = [T.pad(8), T.random_rotate([5]), T.random_scale([0.9, 1.1])]
+    assert [len(step) for step in T.compose(rotated_first).steps] == [2, 1]
