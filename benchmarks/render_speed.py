@@ -102,7 +102,11 @@ def define_flags(flag_values: flags.FlagValues = FLAGS) -> None:
                          "one optimize call after a few untimed steps).", lower_bound=1, **define)
     flags.DEFINE_enum("lrn", "auto", ["auto", "xla", "ops", "tensorflow"],
                       "How the model computes its local response normalizations (both steps); "
-                      "see lucid2.modelzoo.inceptionv1_graph.local_response_normalization.",
+                      "see lucid2.kernels.local_response_normalization.",
+                      **define)
+    flags.DEFINE_enum("kernels", "auto", ["auto", "fast", "reference"],
+                      "lucid2.kernels' paths for both steps: 'auto' (fast on CPU, the "
+                      "references with a GPU), or forced (to measure a fast path on a GPU).",
                       **define)
     flags.DEFINE_boolean("bare_xla", False, "Also time the bare step compiled with XLA "
                          "(jit_compile=True).", **define)
@@ -542,7 +546,7 @@ def print_ratios(results: dict[str, object]) -> None:
 def print_report(results: dict[str, object]) -> None:
     print(f"\nDevice: {results['device']}")
     print(f"TensorFlow {results['tensorflow']}, weights: {results['weights']}, LRN: "
-          f"{results['lrn']}, objective "
+          f"{results['lrn']}, kernels: {results.get('kernels', 'auto')}, objective "
           f"{results['layer']}:{results['channel']}, {results['rounds']} interleaved rounds of "
           f"{results['steps']} steps (ms/step: median [min-max])")
     print(f"Matrix multiply ({MATMUL_SIZE}^2 float32): {results['matmul_gflops']:.0f} GFLOP/s\n")
@@ -620,10 +624,19 @@ def main(argv) -> None:
         raise app.UsageError(f"Unknown --peers {unknown}; known: {', '.join(PEERS)}.")
     imports = import_check()
     tf = configure_tensorflow()
+    from lucid2 import kernels
+
+    # Every step is traced inside, so the choice holds for all of them.
+    with kernels.kernel_choice(FLAGS.kernels):
+        run_all(tf, configs, imports)
+
+
+def run_all(tf, configs: list[tuple[int, int]], imports: dict[str, object]) -> None:
+    """Times every configuration (and the peers and memory when asked) and reports."""
     model, weights = load_model(FLAGS.weights or default_weights(), FLAGS.lrn)
     results: dict[str, object] = {
         "device": device_description(tf), "tensorflow": tf.__version__, "weights": weights,
-        "lrn": FLAGS.lrn,
+        "lrn": FLAGS.lrn, "kernels": FLAGS.kernels,
         "layer": FLAGS.layer, "channel": FLAGS.channel, "rounds": FLAGS.rounds,
         "steps": FLAGS.steps, "matmul_gflops": matmul_gflops(tf), "import_check": imports,
         "configs": [],
