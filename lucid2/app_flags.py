@@ -1,15 +1,19 @@
 """Model flags shared by lucid2's command-line apps: ``--model``, ``--weights``,
 ``--value_range``, ``--channel_order``.
 
-Flags are checked (``model_spec_from_flags``) before anything heavy is loaded;
-``load_model`` then builds the model.
+Flags are checked (``model_spec_from_flags``) before anything heavy is loaded,
+into a :class:`lucid2.modelzoo.ModelSpec`; ``lucid2.modelzoo.load_from_spec``
+then builds the model.
 """
 
 from __future__ import annotations
 
-import dataclasses
+from typing import TYPE_CHECKING
 
 from absl import app, flags
+
+if TYPE_CHECKING:
+    from lucid2.modelzoo.spec import ModelSpec
 
 INCEPTIONV1 = "inceptionv1"
 NO_WEIGHTS = "none"
@@ -28,24 +32,11 @@ def define_model_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
                       **define)
 
 
-@dataclasses.dataclass(frozen=True)
-class ModelSpec:
-    """Validated model flags: what to load, not yet loaded."""
-
-    model: str
-    weights: str | None  # InceptionV1 only; None means random initialization
-    value_range: tuple[float, float] | None
-    channel_order: str
-
-    @property
-    def is_inceptionv1(self) -> bool:
-        from lucid2.modelzoo.loaders import INCEPTIONV1_NAMES
-
-        return self.model.strip().lower() in INCEPTIONV1_NAMES
-
-
 def model_spec_from_flags(flag_values: flags.FlagValues = flags.FLAGS) -> ModelSpec:
     """Checks the model flags without loading anything; raises ``app.UsageError``."""
+    # The model zoo imports TensorFlow: only once the flags are parsed, so --help stays instant.
+    from lucid2.modelzoo.spec import ModelSpec
+
     value_range = None
     if flag_values.value_range is not None:
         try:
@@ -72,10 +63,11 @@ def model_spec_from_flags(flag_values: flags.FlagValues = flags.FLAGS) -> ModelS
     return spec
 
 
-def load_model(spec: ModelSpec):
-    """Builds the model a :class:`ModelSpec` names."""
-    from lucid2.modelzoo.loaders import load
+def __getattr__(name: str):
+    # ModelSpec moved to lucid2.modelzoo; it is still importable from here, loaded on first use
+    # so that importing this module (every app does, before --help) imports no TensorFlow.
+    if name == "ModelSpec":
+        from lucid2.modelzoo.spec import ModelSpec
 
-    if spec.is_inceptionv1:
-        return load(spec.model, weights=spec.weights)
-    return load(spec.model, value_range=spec.value_range, channel_order=spec.channel_order)
+        return ModelSpec
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -42,8 +42,9 @@ def main(argv: list[str]) -> int:
     import numpy as np
 
     from lucid2.misc.io import load_image
+    from lucid2.modelzoo import load_from_spec
 
-    model = app_flags.load_model(spec)
+    model = load_from_spec(spec)
     images = np.stack([load_image(p, size=(FLAGS.size, FLAGS.size)) for p in paths])
     outputs = model.predict(images)
     if outputs.ndim != 2:

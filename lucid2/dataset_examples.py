@@ -60,6 +60,7 @@ def main(argv: list[str]) -> int:
     spec = app_flags.model_spec_from_flags()
     neuron = _parse_neuron(FLAGS.neuron)
 
+    from lucid2.modelzoo import load_from_spec
     from lucid2.recipes.dataset_examples import (check_unit, find_examples, list_image_files,
                                                  save_examples)
 
@@ -68,7 +69,7 @@ def main(argv: list[str]) -> int:
     except (ValueError, FileNotFoundError) as error:
         raise app.UsageError(f"--images: {error}")
 
-    model = app_flags.load_model(spec)
+    model = load_from_spec(spec)
     try:
         check_unit(model, FLAGS.layer, FLAGS.channel, neuron=neuron,
                    image_size=FLAGS.image_size)

@@ -116,10 +116,10 @@ class FigureError(SystemExit):
 
 def load_model(weights: str | None):
     """InceptionV1 with ``weights`` ('imagenet', a path) or random weights for None."""
-    from lucid2.modelzoo import InceptionV1
+    from lucid2.modelzoo import ModelSpec, load_from_spec
 
     try:
-        return InceptionV1(weights=weights)
+        return load_from_spec(ModelSpec(model="inceptionv1", weights=weights))
     except (OSError, ValueError, TypeError) as error:
         raise FigureError(f"cannot load InceptionV1 weights {weights!r}: {error}") from error
 

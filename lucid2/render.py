@@ -16,17 +16,22 @@ from __future__ import annotations
 import dataclasses
 import os
 import pathlib
+from typing import TYPE_CHECKING
 
 from absl import app, flags
 
 from lucid2 import app_flags
+# Constants only: defining the flags loads no TensorFlow, so --help stays instant.
+from lucid2.optvis.defaults import (DEFAULT_BATCH, DEFAULT_DECORRELATE, DEFAULT_LEARNING_RATE,
+                                    DEFAULT_PARAM, DEFAULT_SIZE, DEFAULT_STEPS,
+                                    DEFAULT_TRANSFORMS, PARAM_KINDS, TRANSFORM_NAMES)
 
-PARAMETERIZATIONS = ("fft", "pixel")
-TRANSFORM_CHOICES = ("standard", "article", "none")
+if TYPE_CHECKING:
+    from lucid2.optvis.settings import RenderSettings
+
+PARAMETERIZATIONS = PARAM_KINDS
+TRANSFORM_CHOICES = TRANSFORM_NAMES
 OUTPUT_SUFFIXES = (".png",)
-DEFAULT_STEPS = 512
-DEFAULT_SIZE = 128
-DEFAULT_LEARNING_RATE = 0.05
 
 
 def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
@@ -40,16 +45,16 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
     flags.DEFINE_integer("steps", DEFAULT_STEPS, "Optimization steps.", lower_bound=1, **define)
     flags.DEFINE_integer("size", DEFAULT_SIZE, "Image width and height in pixels.",
                          lower_bound=1, **define)
-    flags.DEFINE_integer("batch", 1, "Number of images rendered together.", lower_bound=1,
+    flags.DEFINE_integer("batch", DEFAULT_BATCH, "Number of images rendered together.", lower_bound=1,
                          **define)
     flags.DEFINE_integer("seed", None, "Random seed for a reproducible render.", lower_bound=0,
                          **define)
-    flags.DEFINE_enum("param", "fft", list(PARAMETERIZATIONS),
+    flags.DEFINE_enum("param", DEFAULT_PARAM, list(PARAMETERIZATIONS),
                       "Image parameterization: Fourier (Lucid's default) or plain pixels.",
                       **define)
-    flags.DEFINE_bool("decorrelate", True, "Optimize in ImageNet's decorrelated color space.",
+    flags.DEFINE_bool("decorrelate", DEFAULT_DECORRELATE, "Optimize in ImageNet's decorrelated color space.",
                       **define)
-    flags.DEFINE_enum("transforms", "standard", list(TRANSFORM_CHOICES),
+    flags.DEFINE_enum("transforms", DEFAULT_TRANSFORMS, list(TRANSFORM_CHOICES),
                       "Robustness transforms: Lucid's standard ones, the article's, or none.",
                       **define)
     flags.DEFINE_float("learning_rate", DEFAULT_LEARNING_RATE, "Adam learning rate.", **define)
@@ -59,18 +64,11 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
-    """The validated flags."""
+    """The validated flags: what to render, how, from which model, and where to save it."""
 
     objective: str
     output: pathlib.Path
-    steps: int
-    size: int
-    batch: int
-    seed: int | None
-    param: str
-    decorrelate: bool
-    transforms: str
-    learning_rate: float
+    rendering: RenderSettings  # size, batch, param, ..., steps, seed: the flags of the same names
     model: app_flags.ModelSpec
     verbose: bool
 
@@ -80,7 +78,10 @@ def settings_from_flags(flag_values: flags.FlagValues = flags.FLAGS) -> Settings
 
     Raises app.UsageError with a message saying what is wrong and what is allowed.
     """
-    from lucid2.optvis.objectives import parse_objective  # no TensorFlow work at parse time
+    # Imported here, not at the top, so that --help loads no TensorFlow.
+    from lucid2.optvis.objectives import parse_objective
+    from lucid2.optvis.render import max_steps_from_env
+    from lucid2.optvis.settings import RenderSettings
 
     if not flag_values.objective:
         raise app.UsageError("--objective is required, e.g. --objective=mixed4a:97.")
@@ -95,27 +96,29 @@ def settings_from_flags(flag_values: flags.FlagValues = flags.FLAGS) -> Settings
         raise app.UsageError(f"--output must be a .png file, got {flag_values.output!r}.")
     if not output.parent.is_dir():
         raise app.UsageError(f"--output: the folder {str(output.parent)!r} does not exist.")
-    from lucid2.optvis.render import max_steps_from_env
-
     try:
         max_steps_from_env()
     except ValueError as error:
         raise app.UsageError(str(error)) from None
-    if not 0 < flag_values.learning_rate < float("inf"):
-        raise app.UsageError(
-            f"--learning_rate must be a positive number, got {flag_values.learning_rate}.")
+    try:
+        rendering = RenderSettings(
+            size=flag_values.size, batch=flag_values.batch, param=flag_values.param,
+            decorrelate=flag_values.decorrelate, transforms=flag_values.transforms,
+            learning_rate=flag_values.learning_rate, steps=flag_values.steps,
+            seed=flag_values.seed)
+    except (TypeError, ValueError) as error:
+        # The settings' fields are named like the flags, and each message starts with the name.
+        raise app.UsageError(f"--{error}") from None
     model = app_flags.model_spec_from_flags(flag_values)
-    return Settings(objective=flag_values.objective, output=output, steps=flag_values.steps,
-                    size=flag_values.size, batch=flag_values.batch, seed=flag_values.seed,
-                    param=flag_values.param, decorrelate=flag_values.decorrelate,
-                    transforms=flag_values.transforms,
-                    learning_rate=float(flag_values.learning_rate),
+    return Settings(objective=flag_values.objective, output=output, rendering=rendering,
                     model=model, verbose=flag_values.verbose)
 
 
 def build_model(spec: app_flags.ModelSpec):
     """The model named by the model flags."""
-    return app_flags.load_model(spec)
+    from lucid2.modelzoo import load_from_spec
+
+    return load_from_spec(spec)
 
 
 class RenderError(SystemExit):
@@ -131,30 +134,18 @@ def render(settings: Settings) -> pathlib.Path:
     Model loading and objective validation errors (unknown layer, channel out
     of range, ...) raise :class:`RenderError` with a one-line message.
     """
-    import keras
-
     from lucid2.misc.io import save_image
-    from lucid2.optvis import param, transform
-    from lucid2.optvis.render import Renderer
 
-    transforms = {"standard": transform.standard_transforms,
-                  "article": transform.article_transforms, "none": []}[settings.transforms]
     try:
         model = build_model(settings.model)
     except (OSError, ValueError, TypeError) as error:
         raise RenderError(f"cannot load model {settings.model.model!r}: {error}") from error
 
-    def param_f():
-        return param.image(settings.size, batch=settings.batch, fft=settings.param == "fft",
-                           decorrelate=settings.decorrelate)
-
     try:
-        renderer = Renderer(model, settings.objective, param_f=param_f,
-                            optimizer=lambda: keras.optimizers.Adam(settings.learning_rate),
-                            transforms=transforms, seed=settings.seed)
+        renderer = settings.rendering.renderer(model, settings.objective)
     except (ValueError, TypeError) as error:
         raise RenderError(str(error)) from error
-    images = renderer.run((settings.steps,), verbose=settings.verbose)
+    images = renderer.run((settings.rendering.steps,), verbose=settings.verbose)
     return save_image(images[-1], settings.output)
 
 

@@ -11,6 +11,7 @@ from program_testlib import app_settings, run_app
 from lucid2 import render as render_app
 from lucid2 import app_flags
 from lucid2.modelzoo import VisionModel
+from lucid2.optvis.settings import RenderSettings
 
 
 _run_app = functools.partial(run_app, "lucid2.render")
@@ -67,8 +68,12 @@ def test_flag_parser_rejects_out_of_range_values(args):
 
 def test_settings_defaults(tmp_path):
     settings = _settings("--objective=mixed4a:476+mixed4a:460", f"--output={tmp_path}/v.png")
-    assert (settings.steps, settings.size, settings.batch, settings.seed) == (512, 128, 1, None)
-    assert (settings.param, settings.decorrelate, settings.transforms) == ("fft", True, "standard")
+    assert settings.rendering == RenderSettings()  # the flags' defaults are the settings'
+    rendering = settings.rendering
+    assert (rendering.steps, rendering.size, rendering.batch, rendering.seed) == (512, 128, 1, None)
+    assert (rendering.param, rendering.decorrelate, rendering.transforms) == \
+        ("fft", True, "standard")
+    assert rendering.learning_rate == 0.05
     assert settings.model == app_flags.ModelSpec("inceptionv1", "imagenet", None, "RGB")
     assert _settings("--objective=a:1", "--output=v.png", "--weights=none").model.weights is None
 

@@ -1,12 +1,15 @@
 """Vision models for lucid2: InceptionV1 with real weights, or any Keras / SavedModel / Hub model.
 
 Every model is a :class:`VisionModel` taking float32 RGB images in [0, 1].
+A :class:`ModelSpec` names a model without loading it; :func:`load_from_spec`
+loads it.
 """
 
 from lucid2.modelzoo.base import LayerInfo, VisionModel
 from lucid2.modelzoo.inceptionv1 import InceptionV1
 from lucid2.modelzoo.loaders import (RestoredVisionModel, from_keras, load, load_hub,
                                      load_saved_model)
+from lucid2.modelzoo.spec import ModelSpec, load_from_spec
 
-__all__ = ["InceptionV1", "LayerInfo", "RestoredVisionModel", "VisionModel", "from_keras", "load",
-           "load_hub", "load_saved_model"]
+__all__ = ["InceptionV1", "LayerInfo", "ModelSpec", "RestoredVisionModel", "VisionModel",
+           "from_keras", "load", "load_from_spec", "load_hub", "load_saved_model"]

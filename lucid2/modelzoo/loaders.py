@@ -45,6 +45,12 @@ import keras
 import tensorflow as tf
 
 from lucid2.modelzoo.base import CHANNEL_ORDERS, VisionModel, validate_value_range
+from lucid2.modelzoo.inceptionv1 import InceptionV1
+
+try:
+    import tensorflow_hub as hub
+except ImportError:  # a broken install; load_hub() says what to install
+    hub = None
 
 VALUE_RANGE_EXAMPLES = "(0, 1), (-1, 1), (0, 255) or (-117, 138)"
 KERAS_FILE_SUFFIXES = (".keras", ".h5", ".hdf5")
@@ -437,35 +443,54 @@ def load_saved_model(path: str | os.PathLike, *, value_range: Sequence[float],
     low_high = _require_value_range(value_range, "load_saved_model")
     order = _check_channel_order(channel_order)
     size = _check_input_size(input_size)
+    path = _existing_model_path(path)
+    keras_file = _keras_file_in(path)
+    if keras_file is not None:
+        _reject_function_options(keras_file, input_size=input_size, signature=signature,
+                                 output_key=output_key)
+        return _load_keras_file(keras_file, value_range=low_high, channel_order=order,
+                                labels=labels, logits_layer=logits_layer, name=name,
+                                custom_objects=custom_objects)
+    return _restore_saved_model(path, signature, value_range=low_high, channel_order=order,
+                                input_size=size, output_key=output_key, labels=labels,
+                                logits_layer=logits_layer, name=name)
+
+
+def _existing_model_path(path: str | os.PathLike) -> str:
+    """``path`` as a string, checked to exist; a ``saved_model.pb`` file stands for its folder."""
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"No model at {path!r}: expected a .keras/.h5 file or a "
                                 "SavedModel directory.")
     if os.path.isfile(path) and os.path.basename(path) in SAVED_MODEL_FILES:
         path = os.path.dirname(path) or "."
-    keras_file = _keras_file_in(path)
-    if keras_file is not None:
-        extra = {"input_size": input_size, "signature": signature, "output_key": output_key}
-        given = [k for k, v in extra.items() if v is not None]
-        if given:
-            raise ValueError(
-                f"{', '.join(given)} apply to SavedModel functions only, but {keras_file!r} is a "
-                "Keras file whose layers and input shape come from the file.")
-        return _load_keras_file(keras_file, value_range=low_high, channel_order=order,
-                                labels=labels, logits_layer=logits_layer, name=name,
-                                custom_objects=custom_objects)
+    return path
+
+
+def _reject_function_options(keras_file: str, **options) -> None:
+    """Raises a ValueError naming the SavedModel-function options given for a Keras file."""
+    given = [k for k, v in options.items() if v is not None]
+    if given:
+        raise ValueError(
+            f"{', '.join(given)} apply to SavedModel functions only, but {keras_file!r} is a "
+            "Keras file whose layers and input shape come from the file.")
+
+
+def _restore_saved_model(path: str, signature: str | None, *, value_range, channel_order,
+                         input_size, output_key, labels, logits_layer, name) -> VisionModel:
+    """A plain SavedModel directory restored with TensorFlow and wrapped as one function."""
     if not _saved_model_dir(path):
         raise ValueError(
             f"{path!r} is neither a Keras file ({', '.join(KERAS_FILE_SUFFIXES)}) nor a SavedModel "
             f"directory (no {' or '.join(SAVED_MODEL_FILES)} in it).")
-    display = name or _display_name(path)
     source = f"SavedModel {path!r}"
     restored = tf.saved_model.load(path)
     endpoint = _select_endpoint(restored, signature, source,
                                 (SERVING_SIGNATURE, CALL_ENDPOINT, TF1_HUB_SIGNATURE))
-    return _wrap_endpoint(endpoint, value_range=low_high, channel_order=order, input_size=size,
-                          output_key=output_key, labels=labels, logits_layer=logits_layer,
-                          name=display, source=source)
+    return _wrap_endpoint(endpoint, value_range=value_range, channel_order=channel_order,
+                          input_size=input_size, output_key=output_key, labels=labels,
+                          logits_layer=logits_layer, name=name or _display_name(path),
+                          source=source)
 
 
 def _keras_file_in(path: str) -> str | None:
@@ -529,11 +554,9 @@ def load_hub(handle_or_path: str | os.PathLike, *, value_range: Sequence[float],
         raise FileNotFoundError(
             f"No TF-Hub module at {handle!r}: expected a handle such as https://tfhub.dev/... or "
             "https://www.kaggle.com/models/..., or a local hub-format SavedModel directory.")
-    try:
-        import tensorflow_hub as hub
-    except ImportError as error:
+    if hub is None:
         raise ImportError("load_hub needs the tensorflow_hub package: pip install "
-                          "tensorflow-hub.") from error
+                          "tensorflow-hub.")
     source = f"TF-Hub module {handle!r}"
     restored = hub.load(handle, tags=tags)
     endpoint = _select_endpoint(restored, signature, source,
@@ -610,6 +633,4 @@ def _load_inceptionv1(value_range, channel_order, weights, kwargs) -> VisionMode
         raise ValueError("InceptionV1 takes RGB images; channel_order cannot be changed.")
     if kwargs:
         raise TypeError(f"InceptionV1 takes only weights=, got {', '.join(sorted(kwargs))}.")
-    # Imported here so that loading a user's model never builds InceptionV1's code.
-    from lucid2.modelzoo.inceptionv1 import InceptionV1
     return InceptionV1(weights=weights)

@@ -10,23 +10,49 @@ import math
 import numbers
 from typing import Iterable, Sequence
 
+import numpy as np
+
+
+def is_int(value) -> bool:
+    """Whether ``value`` is an integer (Python or NumPy), not counting bools."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _int_at_least(name: str, value, minimum: int, allowed: str) -> int:
+    if not is_int(value):
+        raise TypeError(f"{name} must be {allowed}, got {value!r} ({type(value).__name__}).")
+    if value < minimum:
+        raise ValueError(f"{name} must be {allowed}, got {value}.")
+    return int(value)
+
 
 def positive_int(name: str, value) -> int:
     """``value`` as an int > 0, or a TypeError/ValueError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a positive int, got {value!r} ({type(value).__name__}).")
-    if value <= 0:
-        raise ValueError(f"{name} must be a positive int, got {value}.")
-    return int(value)
+    return _int_at_least(name, value, 1, "a positive integer")
 
 
 def non_negative_int(name: str, value) -> int:
     """``value`` as an int >= 0, or a TypeError/ValueError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int >= 0, got {value!r} ({type(value).__name__}).")
-    if value < 0:
-        raise ValueError(f"{name} must be an int >= 0, got {value}.")
-    return int(value)
+    return _int_at_least(name, value, 0, "a non-negative integer")
+
+
+def optional_positive_int(name: str, value) -> int | None:
+    """None, or ``value`` as an int > 0 (e.g. an optional step count)."""
+    return None if value is None else _int_at_least(name, value, 1,
+                                                     "a positive integer or None")
+
+
+def optional_non_negative_int(name: str, value) -> int | None:
+    """None, or ``value`` as an int >= 0 (e.g. an optional random seed)."""
+    return None if value is None else _int_at_least(name, value, 0,
+                                                     "a non-negative integer or None")
+
+
+def boolean(name: str, value) -> bool:
+    """``value`` as a bool (Python or NumPy), or a TypeError naming ``name``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__}).")
+    return bool(value)
 
 
 def finite_float(name: str, value) -> float:
@@ -42,7 +68,15 @@ def positive_float(name: str, value) -> float:
     """``value`` as a finite float > 0."""
     result = finite_float(name, value)
     if result <= 0:
-        raise ValueError(f"{name} must be > 0, got {value}.")
+        raise ValueError(f"{name} must be a positive number, got {value}.")
+    return result
+
+
+def non_negative_float(name: str, value) -> float:
+    """``value`` as a finite float >= 0."""
+    result = finite_float(name, value)
+    if result < 0:
+        raise ValueError(f"{name} must be a number >= 0, got {value}.")
     return result
 
 
@@ -86,3 +120,21 @@ def levels(name: str, value) -> tuple[int, ...]:
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
         raise TypeError(f"{name} must be a sequence of positive ints, got {value!r}.")
     return tuple(positive_int(f"{name} entry", v) for v in value)
+
+
+def layer_name(name: str, value) -> str:
+    """``value`` if it is a non-empty string (a layer name), else a TypeError naming ``name``."""
+    if not isinstance(value, str) or not value:
+        raise TypeError(f"{name} must be a layer name (a non-empty string), got {value!r}.")
+    return value
+
+
+def vector(name: str, value) -> np.ndarray:
+    """A read-only float32 copy of a non-empty, finite 1-D vector."""
+    array = np.array(value, dtype=np.float32)
+    if array.ndim != 1 or array.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D vector, got shape {array.shape}.")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be finite.")
+    array.setflags(write=False)
+    return array

@@ -23,21 +23,23 @@ become the cap, so the result still has one image per threshold.
 
 from __future__ import annotations
 
-import numbers
 import os
 from typing import Callable, Sequence
 
 import keras
 import numpy as np
 import tensorflow as tf
+from tensorflow.core.framework import summary_pb2
 
+from lucid2.misc.io import save_gif
+from lucid2.optvis import checks
 from lucid2.optvis import objectives as objectives_lib
+from lucid2.optvis.defaults import DEFAULT_LEARNING_RATE, DEFAULT_SIZE, DEFAULT_STEPS
+from lucid2.optvis import param, transform
 from lucid2.optvis.model_api import RenderableModel, require_renderable
 from lucid2.optvis.redirected_relu import redirected_relus
 
-DEFAULT_SIZE = 128
-DEFAULT_LEARNING_RATE = 0.05
-DEFAULT_THRESHOLDS = (512,)
+DEFAULT_THRESHOLDS = (DEFAULT_STEPS,)
 DEFAULT_REDIRECT_STEPS = 16
 MAX_STEPS_ENV = "LUCID2_MAX_STEPS"
 # Reading a value from the device costs a sync; look for NaNs this often.
@@ -55,7 +57,7 @@ class NonFiniteObjectiveError(FloatingPointError):
 # ---------------------------------------------------------------- validation
 def check_thresholds(thresholds) -> tuple[int, ...]:
     """Thresholds as a tuple of strictly increasing positive ints (an int is one threshold)."""
-    if isinstance(thresholds, numbers.Integral) and not isinstance(thresholds, bool):
+    if checks.is_int(thresholds):
         thresholds = (thresholds,)
     try:
         values = tuple(thresholds)
@@ -66,7 +68,7 @@ def check_thresholds(thresholds) -> tuple[int, ...]:
     if not values:
         raise ValueError("thresholds must name at least one step count, e.g. (512,).")
     for value in values:
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        if not checks.is_int(value) or value <= 0:
             raise ValueError(
                 f"thresholds must be positive integers (numbers of steps), got {values!r}.")
     if any(b <= a for a, b in zip(values, values[1:])):
@@ -96,24 +98,15 @@ def cap_thresholds(thresholds: Sequence[int], max_steps: int | None) -> tuple[in
 
 
 def _check_optional_positive(value, name: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer or None, got {value!r}.")
-    return int(value)
+    return checks.optional_positive_int(name, value)
 
 
 def _check_seed(seed) -> int | None:
-    if seed is None:
-        return None
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}.")
-    return int(seed)
+    return checks.optional_non_negative_int("seed", seed)
 
 
 def _make_param(param_f):
     if param_f is None:
-        from lucid2.optvis import param
         return param.image(DEFAULT_SIZE)
     if isinstance(param_f, tf.Module):
         image_param = param_f
@@ -134,7 +127,7 @@ def _make_param(param_f):
 
 def _param_shape(image_param) -> tuple[int, int, int, int]:
     names = ("batch", "height", "width", "channels")
-    if all(isinstance(getattr(image_param, n, None), numbers.Integral) for n in names):
+    if all(checks.is_int(getattr(image_param, n, None)) for n in names):
         shape = tuple(int(getattr(image_param, n)) for n in names)
     else:
         shape = tuple(image_param().shape)
@@ -149,7 +142,6 @@ def _param_shape(image_param) -> tuple[int, int, int, int]:
 
 
 def _make_transform(transforms):
-    from lucid2.optvis import transform
     if transforms is None:
         transforms = transform.standard_transforms
     if not isinstance(transforms, (list, tuple)):
@@ -176,7 +168,6 @@ def _make_optimizer(optimizer) -> keras.optimizers.Optimizer:
 
 
 def _summary_metadata(plugin: str, data_class: int):
-    from tensorflow.core.framework import summary_pb2
     return summary_pb2.SummaryMetadata(
         plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin),
         data_class=data_class)
@@ -184,14 +175,12 @@ def _summary_metadata(plugin: str, data_class: int):
 
 def write_scalar_summary(tag: str, value, step: int) -> None:
     """A TensorBoard scalar, written with core TensorFlow (the tensorboard package is optional)."""
-    from tensorflow.core.framework import summary_pb2
     tf.summary.write(tag, tf.cast(value, tf.float32), step=step,
                      metadata=_summary_metadata("scalars", summary_pb2.DATA_CLASS_SCALAR))
 
 
 def write_image_summary(tag: str, images: np.ndarray, step: int) -> None:
     """TensorBoard images (N, H, W, 3) in [0, 1], in the format of TensorBoard's image plugin."""
-    from tensorflow.core.framework import summary_pb2
     pixels = tf.image.convert_image_dtype(tf.constant(images), tf.uint8, saturate=True)
     encoded = tf.map_fn(tf.image.encode_png, pixels, fn_output_signature=tf.string)
     height, width = images.shape[1:3]
@@ -230,10 +219,7 @@ class Renderer:
         self.model = require_renderable(model)
         self.objective = objectives_lib.as_objective(objective)
         seed = _check_seed(seed)
-        if isinstance(redirect_steps, bool) or not isinstance(redirect_steps, numbers.Integral) \
-                or redirect_steps < 0:
-            raise ValueError(f"redirect_steps must be a non-negative integer, got "
-                             f"{redirect_steps!r}.")
+        redirect_steps = checks.non_negative_int("redirect_steps", redirect_steps)
         self._transform = _make_transform(transforms)
         if seed is not None:
             keras.utils.set_random_seed(seed)
@@ -267,7 +253,6 @@ class Renderer:
         transformed = self._transform(images, self._rng)
         if transformed.shape[-1] == RGBA_CHANNELS:
             # Transparent pixels show random colors, so alpha marks what the model needs.
-            from lucid2.optvis import transform
             transformed = transform.collapse_alpha()(transformed, self._rng)
         if transformed.shape[-1] != RGB_CHANNELS:
             raise ValueError(
@@ -391,7 +376,6 @@ class Renderer:
         if writer is not None:
             writer.flush()
         if gif_path is not None:
-            from lucid2.misc.io import save_gif
             save_gif(frames, gif_path)
         return results
 

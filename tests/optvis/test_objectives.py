@@ -115,6 +115,36 @@ def test_deep_chain_does_not_hit_the_recursion_limit():
     assert chain.required_layers(None) == ("a",)
 
 
+def test_channels_per_image_equals_the_sum_of_batch_terms():
+    units = [("a", 1), ("b", 3), ("a", 5)]
+    per_image = obj.channels_per_image(units)
+    summed = sum(obj.channel(layer, n, batch=i) for i, (layer, n) in enumerate(units))
+    assert str(per_image) == str(summed) == \
+        "Channel [a, 1, batch=0] + Channel [b, 3, batch=1] + Channel [a, 5, batch=2]"
+    assert value(per_image) == value(summed)  # the same terms in the same order
+    expected = A[0, ..., 1].mean() + B[1, ..., 3].mean() + A[2, ..., 5].mean()
+    np.testing.assert_allclose(value(per_image), expected, rtol=1e-5)
+    assert str(obj.channels_per_image([("a", 2)])) == "Channel [a, 2, batch=0]"
+
+
+def test_channels_per_image_of_hundreds_of_units_is_one_flat_sum():
+    count = 3 * sys.getrecursionlimit()
+    total = obj.channels_per_image([("a", i % 6) for i in range(count)])
+    assert isinstance(total, obj.Sum) and len(total.terms) == count
+    assert all(isinstance(term, obj.Leaf) for term in total.terms)
+    assert total.required_layers(None) == ("a",)
+    assert total.description.count("+") == count - 1
+
+
+@pytest.mark.parametrize("units,error", [
+    ([], ValueError), ("a:1", TypeError), ([("a",)], TypeError), ([("a", -1)], ValueError),
+    ([(3, 1)], TypeError),
+])
+def test_channels_per_image_rejects_bad_units(units, error):
+    with pytest.raises(error):
+        obj.channels_per_image(units)
+
+
 def test_algebra_rejects_bad_operands():
     a = obj.channel("a", 0)
     with pytest.raises(TypeError):
@@ -237,6 +267,21 @@ def test_required_layers_in_order_without_input(tiny):
                  + obj.class_logit("cat") + obj.channel("conv2", 2))
     assert objective.required_layers(tiny) == ("conv2", "conv1", "logits")
     assert objective.reads_input(tiny)
+
+
+def test_evaluate_on_untransformed_images(tiny):
+    images = RNG.uniform(size=(2, 16, 16, 3)).astype(np.float32)
+    conv2, logits = tiny.submodel(["conv2", "logits"])(tf.constant(images))
+    objective = obj.channel("conv2", 1) - 0.5 * obj.class_logit("cat", batch=1) \
+        + 0.1 * obj.L1(constant=0.5)
+    expected = (np.asarray(conv2)[..., 1].mean() - 0.5 * np.asarray(logits)[1, 1]
+                + 0.1 * np.abs(images - 0.5).sum())
+    result = objective.evaluate(tiny, images)
+    assert isinstance(result, float)
+    np.testing.assert_allclose(result, expected, rtol=1e-5)
+    # Input-only objectives run no layer; float64 images are accepted.
+    np.testing.assert_allclose(obj.L1().evaluate(tiny, images.astype(np.float64)),
+                               np.abs(images).sum(), rtol=1e-5)
 
 
 def test_validate_accepts_good_objectives(tiny):

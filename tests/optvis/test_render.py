@@ -51,16 +51,6 @@ def small_param(batch=1, **kwargs):
     return lambda: param.image(SIZE, batch=batch, **kwargs)
 
 
-def objective_value(model, objective, images):
-    """The objective evaluated on untransformed images."""
-    objective = objectives.as_objective(objective)
-    layers = objective.required_layers(model, images.shape)
-    outputs = model.submodel(list(layers))(tf.constant(images)) if layers else []
-    outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-    ctx = objectives.Context(dict(zip(layers, outputs)), tf.constant(images), model)
-    return float(objective(ctx))
-
-
 # ------------------------------------------------------------------- rendering
 def test_shapes_ranges_and_one_trace(tiny):
     renderer = render.Renderer(tiny, "conv2:1", param_f=small_param(batch=2), seed=0)
@@ -80,8 +70,8 @@ def test_shapes_ranges_and_one_trace(tiny):
 def test_render_increases_the_objective(tiny):
     objective = objectives.channel("conv3", 2)
     renderer = render.Renderer(tiny, objective, param_f=small_param(), transforms=[], seed=0)
-    before = objective_value(tiny, objective, renderer.images())
-    after = objective_value(tiny, objective, renderer.run(thresholds=(40,))[0])
+    before = objective.evaluate(tiny, renderer.images())
+    after = objective.evaluate(tiny, renderer.run(thresholds=(40,))[0])
     assert after > before + 0.05
 
 

@@ -14,7 +14,8 @@ def default_temp_name(name: str) -> str:
 
 
 def atomic_write(path, write: Callable[[str], None], *,
-                 temp_name: Callable[[str], str] = default_temp_name) -> pathlib.Path:
+                 temp_name: Callable[[str], str] = default_temp_name,
+                 sync_directory: bool = False) -> pathlib.Path:
     """Calls ``write(temp_path)``, then moves the file to ``path`` in one step.
 
     A failure at any point removes the temporary file, so ``path`` either
@@ -22,7 +23,9 @@ def atomic_write(path, write: Callable[[str], None], *,
     The temporary file is synced to disk before the rename, so a crash right
     after it cannot leave an empty file behind. ``temp_name`` names the
     temporary file (callers that clean up leftovers of killed runs use their
-    own recognizable names).
+    own recognizable names). ``sync_directory`` also syncs the folder after
+    the rename, so that the new file survives a crash right after the call
+    (one more disk flush: worth it for files that are expensive to make again).
     """
     path = pathlib.Path(path)
     if not path.parent.is_dir():
@@ -44,4 +47,20 @@ def atomic_write(path, write: Callable[[str], None], *,
         except FileNotFoundError:
             pass
         raise
+    if sync_directory:
+        _fsync_directory(path.parent)
     return path
+
+
+def _fsync_directory(directory: pathlib.Path) -> None:
+    # Some platforms cannot open folders; the rename is then as durable as they make it.
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)

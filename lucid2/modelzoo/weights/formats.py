@@ -17,7 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Collection, Mapping
 
+import h5py
 import numpy as np
+import tensorflow as tf
+from google.protobuf.message import DecodeError
 
 # TensorFlow layout: convolutions (KH, KW, IN, OUT), dense layers (IN, OUT).
 LAYOUT_TF = "tf"
@@ -82,10 +85,6 @@ def decode_text(data: bytes, origin: str) -> str:
 def graphdef_tensors(data: bytes, origin: str,
                      names: Collection[str] | None = None) -> dict[str, np.ndarray]:
     """The arrays of the Const nodes of a serialized GraphDef (only ``names`` if given)."""
-    # TensorFlow is imported here so that the other readers do not pay for it.
-    import tensorflow as tf
-    from google.protobuf.message import DecodeError
-
     graph_def = tf.compat.v1.GraphDef()
     try:
         graph_def.ParseFromString(data)
@@ -163,8 +162,6 @@ def hdf5_dump_dir(path: str | Path) -> Path | None:
 
 
 def _read_hdf5_tensor(file: Path, name: str) -> np.ndarray:
-    import h5py
-
     try:
         with h5py.File(file, "r") as handle:
             if name not in handle:

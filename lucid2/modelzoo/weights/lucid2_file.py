@@ -10,8 +10,6 @@ zip container's CRC-32 catches corrupted bytes.
 
 from __future__ import annotations
 
-import os
-import uuid
 import zipfile
 import zlib
 from pathlib import Path
@@ -19,6 +17,7 @@ from typing import Collection, Mapping, Sequence
 
 import numpy as np
 
+from lucid2.misc.io import atomic_write
 from lucid2.modelzoo.weights.formats import LAYOUT_TF, RawWeights
 
 FORMAT_NAME = "lucid2-inceptionv1-weights"
@@ -30,7 +29,6 @@ _VERSION_KEY = "__version__"
 _SOURCE_KEY = "__source__"
 _LABELS_KEY = "__labels__"
 _ZIP_MAGIC = b"PK\x03\x04"
-_NEW_FILE_MODE = 0o666  # the process umask narrows it, as for any new file
 
 
 class _NotLucid2(ValueError):
@@ -62,27 +60,14 @@ def _check_tensors(tensors: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     return arrays
 
 
-def _fsync_directory(directory: Path) -> None:
-    # Makes the rename durable; some platforms cannot open folders, which is harmless.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def write_lucid2_file(path: str | Path, tensors: Mapping[str, np.ndarray],
                       labels: Sequence[str] | None, source: str) -> Path:
     """Writes lucid2's weights file atomically and returns its path.
 
-    The data goes to a temporary file in the same folder, is flushed to disk,
-    read back and compared, and only then renamed over ``path``: readers see
-    either the old file or the complete new one, never a partial one.
+    The data goes to a temporary file in the same folder, is read back and
+    compared, flushed to disk, and only then renamed over ``path``
+    (:func:`lucid2.misc.io.atomic_write`): readers see either the old file or
+    the complete new one, never a partial one.
     """
     path = Path(path)
     arrays = _check_tensors(tensors)
@@ -96,20 +81,15 @@ def write_lucid2_file(path: str | Path, tensors: Mapping[str, np.ndarray],
             _SOURCE_KEY: np.array(str(source))}
     if labels is not None:
         meta[_LABELS_KEY] = np.array(list(labels), dtype=str)
-    temp = directory / f".{path.name}.{uuid.uuid4().hex}.tmp"
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _NEW_FILE_MODE)
-    try:
-        with os.fdopen(fd, "wb") as handle:
+
+    def write(temp: str) -> None:
+        # A file handle, because np.savez appends ".npz" to a file name without it.
+        with open(temp, "xb") as handle:
             np.savez(handle, **arrays, **meta)
-            handle.flush()
-            os.fsync(handle.fileno())
-        _verify(temp, arrays, labels)
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    _fsync_directory(directory)
-    return path
+        _verify(Path(temp), arrays, labels)
+
+    # The cache file is minutes of download and conversion: make the rename durable too.
+    return atomic_write(path, write, sync_directory=True)
 
 
 def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:

@@ -13,6 +13,9 @@ Sign conventions (as in Lucid): penalties (:func:`L1`, :func:`L2`,
 are SUBTRACTED, e.g. ``channel("mixed4a", 97) - 1e-3 * L1(constant=0.5)``;
 :func:`diversity` and :func:`alignment` are at most 0 and are ADDED.
 
+Batches: :func:`channels_per_image` makes image ``i`` of the batch show
+channel ``units[i]`` (one render, several channels).
+
 Strings: ``as_objective("mixed4a:97")`` is ``channel("mixed4a", 97)``;
 ``"mixed4a"`` is ``deepdream("mixed4a")``; sums and weights such as
 ``"0.5*mixed4a:476 - mixed3b:5"`` are accepted (see :data:`GRAMMAR`).
@@ -22,14 +25,15 @@ from lucid2.optvis.objectives.batch import alignment, channel_interpolate, diver
 from lucid2.optvis.objectives.core import (INPUT, Constant, Context, Leaf, Objective, Product,
                                            Quotient, Scale, Sum)
 from lucid2.optvis.objectives.image import L1, L2, blur_input_each_step, total_variation
-from lucid2.optvis.objectives.layers import (channel, class_logit, class_probability, deepdream,
-                                             direction, direction_neuron, neuron, resolve_label)
+from lucid2.optvis.objectives.layers import (channel, channels_per_image, class_logit,
+                                             class_probability, deepdream, direction,
+                                             direction_neuron, neuron, resolve_label)
 from lucid2.optvis.objectives.parsing import GRAMMAR, as_objective, parse_objective
 
 __all__ = [
     "GRAMMAR", "INPUT", "Constant", "Context", "L1", "L2", "Leaf", "Objective", "Product",
     "Quotient", "Scale", "Sum", "alignment", "as_objective", "blur_input_each_step", "channel",
-    "channel_interpolate", "class_logit", "class_probability", "deepdream", "diversity",
-    "direction", "direction_neuron", "neuron", "parse_objective", "resolve_label",
-    "total_variation",
+    "channel_interpolate", "channels_per_image", "class_logit", "class_probability",
+    "deepdream", "diversity", "direction", "direction_neuron", "neuron", "parse_objective",
+    "resolve_label", "total_variation",
 ]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import tensorflow as tf
 
-from lucid2.optvis.objectives import checks
+from lucid2.optvis import checks
+from lucid2.optvis.objectives import model_checks
 from lucid2.optvis.objectives.core import Context, Leaf, Objective
-from lucid2.optvis.objectives.layers import describe
+from lucid2.optvis.objectives.layers import format_description
 
 GRAM_EPSILON = 1e-10  # keeps the normalization of an all-zero Gram matrix finite
 ALIGNMENT_MAX_DISTANCE = 4  # Lucid compares each image with its next 4 neighbours
@@ -35,8 +34,8 @@ def diversity(layer: str) -> Objective:
     ``- w * diversity`` is lucid2's ``+ w * (N - 1) * diversity``.) Needs a
     batch of at least 2 images.
     """
-    checks.check_layer_name(layer)
-    description = describe("Diversity", layer)
+    checks.layer_name("layer", layer)
+    description = format_description("Diversity", layer)
 
     def fn(ctx: Context) -> tf.Tensor:
         n = ctx.batch_size
@@ -46,7 +45,7 @@ def diversity(layer: str) -> Objective:
         return -off_diagonal / float(n * (n - 1))
 
     def check(model, image_shape):
-        checks.check_min_batch(image_shape, 2, description)
+        model_checks.check_min_batch(image_shape, 2, description)
 
     return Leaf(fn, description, layers=(layer,), check=check)
 
@@ -59,13 +58,10 @@ def alignment(layer: str, decay_ratio: float = 2) -> Objective:
     Lucid, whose ``alignment`` already returns the negated penalty), e.g.
     ``channel_interpolate(...) + 1e-1 * alignment("mixed4a")``.
     """
-    checks.check_layer_name(layer)
-    if isinstance(decay_ratio, bool) or not isinstance(decay_ratio, numbers.Real) \
-            or not 0 < decay_ratio < float("inf"):
-        raise ValueError(f"decay_ratio must be a positive finite number, got {decay_ratio!r}.")
-    decay_ratio = float(decay_ratio)
-    description = describe("Alignment", layer,
-                           decay_ratio=decay_ratio if decay_ratio != 2 else None)
+    checks.layer_name("layer", layer)
+    decay_ratio = checks.positive_float("decay_ratio", decay_ratio)
+    description = format_description("Alignment", layer,
+                                     decay_ratio=decay_ratio if decay_ratio != 2 else None)
 
     def fn(ctx: Context) -> tf.Tensor:
         acts = ctx(layer)
@@ -87,11 +83,11 @@ def channel_interpolate(layer1: str, n1: int, layer2: str, n2: int) -> Objective
     ``w = i / (N - 1)``; the terms are summed over the batch (as Lucid does).
     Needs a batch of at least 2 images.
     """
-    checks.check_layer_name(layer1, "layer1")
-    checks.check_layer_name(layer2, "layer2")
-    n1 = checks.check_index(n1, "n1")
-    n2 = checks.check_index(n2, "n2")
-    description = describe("ChannelInterpolate", layer1, n1, layer2, n2)
+    checks.layer_name("layer1", layer1)
+    checks.layer_name("layer2", layer2)
+    n1 = checks.non_negative_int("n1", n1)
+    n2 = checks.non_negative_int("n2", n2)
+    description = format_description("ChannelInterpolate", layer1, n1, layer2, n2)
 
     def fn(ctx: Context) -> tf.Tensor:
         n = ctx.batch_size
@@ -104,8 +100,8 @@ def channel_interpolate(layer1: str, n1: int, layer2: str, n2: int) -> Objective
                              + weights * tf.reduce_mean(second, axis=axes2))
 
     def check(model, image_shape):
-        checks.check_channel(model, layer1, n1, image_shape)
-        checks.check_channel(model, layer2, n2, image_shape)
-        checks.check_min_batch(image_shape, 2, description)
+        model_checks.check_channel(model, layer1, n1, image_shape)
+        model_checks.check_channel(model, layer2, n2, image_shape)
+        model_checks.check_min_batch(image_shape, 2, description)
 
     return Leaf(fn, description, layers=tuple(dict.fromkeys((layer1, layer2))), check=check)

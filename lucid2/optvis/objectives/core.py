@@ -107,8 +107,9 @@ class Objective:
 
         obj = channel("mixed4a", 476) + 0.5 * channel("mixed4a", 460) - 1e-3 * L1()
 
-    ``obj(ctx)`` evaluates it on a :class:`Context`; ``obj.required_layers(model)``
-    lists the layers it reads; ``obj.validate(model, image_shape)`` checks layer
+    ``obj(ctx)`` evaluates it on a :class:`Context`; ``obj.evaluate(model, images)``
+    gives its value on images as a float; ``obj.required_layers(model)`` lists
+    the layers it reads; ``obj.validate(model, image_shape)`` checks layer
     names, channel indices, batch targets and positions against a model.
     """
 
@@ -164,6 +165,24 @@ class Objective:
                 stack.extend((child, False) for child in node._children
                              if id(child) not in values)
         return values[id(self)]
+
+    def evaluate(self, model, images) -> float:
+        """The objective's value on ``images`` (N, H, W, 3) in [0, 1], as a float.
+
+        The images are used as given: no transforms and no redirected ReLU
+        gradients, so this is the number a reader gets by feeding a render's
+        final images back to the network. Only the layers the objective reads
+        are computed.
+        """
+        images = tf.cast(tf.convert_to_tensor(images), tf.float32)
+        layers = self.required_layers(model, tuple(images.shape))
+        activations: dict[str, tf.Tensor] = {}
+        if layers:
+            outputs = model.submodel(list(layers))(images, training=False)
+            if not isinstance(outputs, (list, tuple)):
+                outputs = [outputs]  # Keras returns a lone output unwrapped
+            activations = dict(zip(layers, outputs))
+        return float(self(Context(activations, images, model)))
 
     def _leaf_value(self, ctx: Context) -> tf.Tensor:
         raise NotImplementedError

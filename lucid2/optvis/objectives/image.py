@@ -10,34 +10,26 @@ are maximized, so SUBTRACT them, as in Lucid::
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import tensorflow as tf
 
-from lucid2.optvis.objectives import checks
+from lucid2.optvis import checks
+from lucid2.optvis.objectives import model_checks
 from lucid2.optvis.objectives.core import INPUT, Context, Leaf, Objective
-from lucid2.optvis.objectives.layers import describe
+from lucid2.optvis.objectives.layers import format_description
 
 L2_EPSILON = 1e-6  # keeps the gradient of the L2 norm finite at 0
 BLUR_CENTER_WEIGHT = 1.0  # Lucid's 3x3 blur: centre 1, neighbours 0.5
 BLUR_NEIGHBOUR_WEIGHT = 0.5
 
 
-def _check_constant(constant) -> float:
-    if isinstance(constant, bool) or not isinstance(constant, numbers.Real) \
-            or not np.isfinite(constant):
-        raise ValueError(f"constant must be a finite number, got {constant!r}.")
-    return float(constant)
-
-
 def L1(layer: str = INPUT, constant: float = 0,  # noqa: N802
        batch: int | None = None) -> Objective:
     """Sum of ``|layer - constant|``; a penalty to subtract."""
-    checks.check_layer_name(layer)
-    constant = _check_constant(constant)
-    batch = checks.check_index(batch, "batch", allow_none=True)
-    description = describe("L1", layer, constant=constant or None, batch=batch)
+    checks.layer_name("layer", layer)
+    constant = checks.finite_float("constant", constant)
+    batch = checks.optional_non_negative_int("batch", batch)
+    description = format_description("L1", layer, constant=constant or None, batch=batch)
 
     def fn(ctx: Context) -> tf.Tensor:
         values = ctx(layer)
@@ -45,7 +37,7 @@ def L1(layer: str = INPUT, constant: float = 0,  # noqa: N802
         return tf.reduce_sum(tf.abs(values - constant))
 
     def check(model, image_shape):
-        checks.check_batch(batch, image_shape, description)
+        model_checks.check_batch(batch, image_shape, description)
 
     return Leaf(fn, description, layers=(layer,), check=check)
 
@@ -53,11 +45,11 @@ def L1(layer: str = INPUT, constant: float = 0,  # noqa: N802
 def L2(layer: str = INPUT, constant: float = 0, epsilon: float = L2_EPSILON,  # noqa: N802
        batch: int | None = None) -> Objective:
     """``sqrt(epsilon + sum((layer - constant)**2))``; a penalty to subtract."""
-    checks.check_layer_name(layer)
-    constant = _check_constant(constant)
-    epsilon = _check_constant(epsilon)
-    batch = checks.check_index(batch, "batch", allow_none=True)
-    description = describe("L2", layer, constant=constant or None, batch=batch)
+    checks.layer_name("layer", layer)
+    constant = checks.finite_float("constant", constant)
+    epsilon = checks.finite_float("epsilon", epsilon)
+    batch = checks.optional_non_negative_int("batch", batch)
+    description = format_description("L2", layer, constant=constant or None, batch=batch)
 
     def fn(ctx: Context) -> tf.Tensor:
         values = ctx(layer)
@@ -65,7 +57,7 @@ def L2(layer: str = INPUT, constant: float = 0, epsilon: float = L2_EPSILON,  # 
         return tf.sqrt(epsilon + tf.reduce_sum(tf.square(values - constant)))
 
     def check(model, image_shape):
-        checks.check_batch(batch, image_shape, description)
+        model_checks.check_batch(batch, image_shape, description)
 
     return Leaf(fn, description, layers=(layer,), check=check)
 
@@ -75,8 +67,8 @@ def total_variation(layer: str = INPUT) -> Objective:
 
     See Simonyan et al., 2014 (as ``tf.image.total_variation``).
     """
-    checks.check_layer_name(layer)
-    description = describe("TotalVariation", layer)
+    checks.layer_name("layer", layer)
+    description = format_description("TotalVariation", layer)
 
     def fn(ctx: Context) -> tf.Tensor:
         return tf.reduce_sum(tf.image.total_variation(ctx(layer)))

@@ -12,21 +12,21 @@ steps, this makes no difference.)
 from __future__ import annotations
 
 import difflib
-import numbers
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 import tensorflow as tf
 
-from lucid2.optvis.objectives import checks
-from lucid2.optvis.objectives.core import Context, Leaf, Objective
+from lucid2.optvis import checks
+from lucid2.optvis.objectives import model_checks
+from lucid2.optvis.objectives.core import Context, Leaf, Objective, Sum
 
 # Lucid's cosine-similarity weighting for direction objectives.
 COSSIM_EPSILON = 1e-4
 COSSIM_FLOOR = 0.1
 
 
-def describe(name: str, *args, **kwargs) -> str:
+def format_description(name: str, *args, **kwargs) -> str:
     """``Name [arg, arg, key=value]``, leaving out keyword arguments that are None."""
     parts = [_arg_text(a) for a in args]
     parts += [f"{k}={_arg_text(v)}" for k, v in kwargs.items() if v is not None]
@@ -70,63 +70,80 @@ def _channel_means(acts: tf.Tensor) -> tf.Tensor:
 def neuron(layer: str, n: int, x: int | None = None, y: int | None = None,
            batch: int | None = None) -> Objective:
     """Activation of channel ``n`` of ``layer`` at one position (the center by default)."""
-    checks.check_layer_name(layer)
-    n = checks.check_index(n, "channel")
-    x = checks.check_index(x, "x", allow_none=True)
-    y = checks.check_index(y, "y", allow_none=True)
-    batch = checks.check_index(batch, "batch", allow_none=True)
-    description = describe("Neuron", layer, n, x=x, y=y, batch=batch)
+    checks.layer_name("layer", layer)
+    n = checks.non_negative_int("channel", n)
+    x = checks.optional_non_negative_int("x", x)
+    y = checks.optional_non_negative_int("y", y)
+    batch = checks.optional_non_negative_int("batch", batch)
+    description = format_description("Neuron", layer, n, x=x, y=y, batch=batch)
 
     def fn(ctx: Context) -> tf.Tensor:
         values = _at_position(_select_batch(ctx(layer), batch), x, y)
         return tf.reduce_mean(values[:, n])
 
     def check(model, image_shape):
-        checks.check_channel(model, layer, n, image_shape)
-        checks.check_batch(batch, image_shape, description)
-        checks.check_position(model, layer, x, y, image_shape, description)
+        model_checks.check_channel(model, layer, n, image_shape)
+        model_checks.check_batch(batch, image_shape, description)
+        model_checks.check_position(model, layer, x, y, image_shape, description)
 
     return Leaf(fn, description, layers=(layer,), check=check)
 
 
 def channel(layer: str, n: int, batch: int | None = None) -> Objective:
     """Mean activation of channel ``n`` of ``layer`` over all positions."""
-    checks.check_layer_name(layer)
-    n = checks.check_index(n, "channel")
-    batch = checks.check_index(batch, "batch", allow_none=True)
-    description = describe("Channel", layer, n, batch=batch)
+    checks.layer_name("layer", layer)
+    n = checks.non_negative_int("channel", n)
+    batch = checks.optional_non_negative_int("batch", batch)
+    description = format_description("Channel", layer, n, batch=batch)
 
     def fn(ctx: Context) -> tf.Tensor:
         return ctx.cached(("channel_means", layer, batch),
                           lambda: _channel_means(_select_batch(ctx(layer), batch)))[n]
 
     def check(model, image_shape):
-        checks.check_channel(model, layer, n, image_shape)
-        checks.check_batch(batch, image_shape, description)
+        model_checks.check_channel(model, layer, n, image_shape)
+        model_checks.check_batch(batch, image_shape, description)
 
     return Leaf(fn, description, layers=(layer,), check=check)
 
 
+def channels_per_image(units: Iterable[tuple[str, int]]) -> Objective:
+    """Image ``i`` of the batch maximizes channel ``units[i] = (layer, n)``.
+
+    The sum over ``i`` of ``channel(layer_i, n_i, batch=i)``: one render of a
+    batch shows several channels, one per image. Its value and gradients are
+    those of ``sum(...)`` over the same terms; the terms go into one flat
+    :class:`Sum` at once, so hundreds of units build no deep tree and no
+    repeated copies.
+    """
+    if isinstance(units, (str, bytes)):
+        raise TypeError(f"units must be (layer, channel) pairs, got {units!r}.")
+    terms = []
+    for i, unit in enumerate(units):
+        try:
+            layer, n = unit
+        except (TypeError, ValueError):
+            raise TypeError(f"units must be (layer, channel) pairs, got {unit!r} at index "
+                            f"{i}.") from None
+        terms.append(channel(layer, n, batch=i))
+    if not terms:
+        raise ValueError("units must name at least one (layer, channel) pair.")
+    return terms[0] if len(terms) == 1 else Sum(terms)
+
+
 def deepdream(layer: str, batch: int | None = None) -> Objective:
     """Mean squared activation of the whole layer (Mordvintsev et al., 2015)."""
-    checks.check_layer_name(layer)
-    batch = checks.check_index(batch, "batch", allow_none=True)
-    description = describe("Deepdream", layer, batch=batch)
+    checks.layer_name("layer", layer)
+    batch = checks.optional_non_negative_int("batch", batch)
+    description = format_description("Deepdream", layer, batch=batch)
 
     def fn(ctx: Context) -> tf.Tensor:
         return tf.reduce_mean(tf.square(_select_batch(ctx(layer), batch)))
 
     def check(model, image_shape):
-        checks.check_batch(batch, image_shape, description)
+        model_checks.check_batch(batch, image_shape, description)
 
     return Leaf(fn, description, layers=(layer,), check=check)
-
-
-def _check_cossim_pow(cossim_pow) -> float:
-    if isinstance(cossim_pow, bool) or not isinstance(cossim_pow, numbers.Real) \
-            or not 0 <= cossim_pow < float("inf"):
-        raise ValueError(f"cossim_pow must be a finite number >= 0, got {cossim_pow!r}.")
-    return float(cossim_pow)
 
 
 def _dot_cossim(acts: tf.Tensor, vec: tf.Tensor, cossim_pow: float) -> tf.Tensor:
@@ -147,19 +164,19 @@ def direction(layer: str, vec, cossim_pow: float = 0, batch: int | None = None) 
     similarity (floored at 0.1) to that power, favoring the direction itself
     over large activations in other directions.
     """
-    checks.check_layer_name(layer)
-    vec = checks.check_vector(vec)
-    cossim_pow = _check_cossim_pow(cossim_pow)
-    batch = checks.check_index(batch, "batch", allow_none=True)
-    description = describe("Direction", layer, vec,
-                           cossim_pow=cossim_pow if cossim_pow else None, batch=batch)
+    checks.layer_name("layer", layer)
+    vec = checks.vector("vec", vec)
+    cossim_pow = checks.non_negative_float("cossim_pow", cossim_pow)
+    batch = checks.optional_non_negative_int("batch", batch)
+    description = format_description("Direction", layer, vec,
+                                     cossim_pow=cossim_pow if cossim_pow else None, batch=batch)
 
     def fn(ctx: Context) -> tf.Tensor:
         return _dot_cossim(_select_batch(ctx(layer), batch), tf.constant(vec), cossim_pow)
 
     def check(model, image_shape):
-        checks.check_vector_length(model, layer, vec, image_shape)
-        checks.check_batch(batch, image_shape, description)
+        model_checks.check_vector_length(model, layer, vec, image_shape)
+        model_checks.check_batch(batch, image_shape, description)
 
     return Leaf(fn, description, layers=(layer,), check=check)
 
@@ -167,23 +184,23 @@ def direction(layer: str, vec, cossim_pow: float = 0, batch: int | None = None) 
 def direction_neuron(layer: str, vec, x: int | None = None, y: int | None = None,
                      cossim_pow: float = 0, batch: int | None = None) -> Objective:
     """Like :func:`direction`, at a single position (the center by default)."""
-    checks.check_layer_name(layer)
-    vec = checks.check_vector(vec)
-    x = checks.check_index(x, "x", allow_none=True)
-    y = checks.check_index(y, "y", allow_none=True)
-    cossim_pow = _check_cossim_pow(cossim_pow)
-    batch = checks.check_index(batch, "batch", allow_none=True)
-    description = describe("DirectionNeuron", layer, vec, x=x, y=y,
-                           cossim_pow=cossim_pow if cossim_pow else None, batch=batch)
+    checks.layer_name("layer", layer)
+    vec = checks.vector("vec", vec)
+    x = checks.optional_non_negative_int("x", x)
+    y = checks.optional_non_negative_int("y", y)
+    cossim_pow = checks.non_negative_float("cossim_pow", cossim_pow)
+    batch = checks.optional_non_negative_int("batch", batch)
+    description = format_description("DirectionNeuron", layer, vec, x=x, y=y,
+                                     cossim_pow=cossim_pow if cossim_pow else None, batch=batch)
 
     def fn(ctx: Context) -> tf.Tensor:
         acts = _at_position(_select_batch(ctx(layer), batch), x, y)
         return _dot_cossim(acts, tf.constant(vec), cossim_pow)
 
     def check(model, image_shape):
-        checks.check_vector_length(model, layer, vec, image_shape)
-        checks.check_batch(batch, image_shape, description)
-        checks.check_position(model, layer, x, y, image_shape, description)
+        model_checks.check_vector_length(model, layer, vec, image_shape)
+        model_checks.check_batch(batch, image_shape, description)
+        model_checks.check_position(model, layer, x, y, image_shape, description)
 
     return Leaf(fn, description, layers=(layer,), check=check)
 
@@ -226,13 +243,13 @@ def _logits_layer_of(model, layer: str | None) -> str:
 
 def _class_objective(kind: str, label: int | str, batch: int | None, layer: str | None,
                      probability: bool) -> Objective:
-    if isinstance(label, bool) or not isinstance(label, (numbers.Integral, str)):
+    if not isinstance(label, str) and not checks.is_int(label):
         raise TypeError(f"The class must be an index or a label string, got {label!r}.")
-    index = checks.check_index(label, "class index") if not isinstance(label, str) else None
+    index = None if isinstance(label, str) else checks.non_negative_int("class index", label)
     if layer is not None:
-        checks.check_layer_name(layer)
-    batch = checks.check_index(batch, "batch", allow_none=True)
-    description = describe(kind, label, batch=batch, layer=layer)
+        checks.layer_name("layer", layer)
+    batch = checks.optional_non_negative_int("batch", batch)
+    description = format_description(kind, label, batch=batch, layer=layer)
 
     def class_index(model) -> int:
         if index is not None:
@@ -247,8 +264,8 @@ def _class_objective(kind: str, label: int | str, batch: int | None, layer: str 
 
     def check(model, image_shape):
         logits_layer = _logits_layer_of(model, layer)
-        checks.check_channel(model, logits_layer, class_index(model), image_shape)
-        checks.check_batch(batch, image_shape, description)
+        model_checks.check_channel(model, logits_layer, class_index(model), image_shape)
+        model_checks.check_batch(batch, image_shape, description)
 
     return Leaf(fn, description, layers=lambda model: (_logits_layer_of(model, layer),),
                 check=check)

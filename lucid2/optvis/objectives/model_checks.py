@@ -1,39 +1,14 @@
-"""Argument and model checks shared by the objective factories."""
+"""Checks of an objective against a model: channels, vector lengths, batch targets, positions.
+
+The objective factories check their arguments with :mod:`lucid2.optvis.checks` when they
+are called; these run from :meth:`Objective.validate`, once the model and image shape are known.
+"""
 
 from __future__ import annotations
 
-import numbers
 from typing import Sequence
 
 import numpy as np
-
-
-def check_index(value, what: str, allow_none: bool = False) -> int | None:
-    """A non-negative int (or None when allowed); TypeError/ValueError otherwise."""
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{what} must be a non-negative integer, got {value!r}.")
-    if value < 0:
-        raise ValueError(f"{what} must be a non-negative integer, got {value}.")
-    return int(value)
-
-
-def check_layer_name(value, what: str = "layer") -> str:
-    if not isinstance(value, str) or not value:
-        raise TypeError(f"{what} must be a layer name (a non-empty string), got {value!r}.")
-    return value
-
-
-def check_vector(vec, what: str = "vec") -> np.ndarray:
-    """A read-only float32 copy of a 1-D direction vector."""
-    array = np.array(vec, dtype=np.float32)
-    if array.ndim != 1 or array.size == 0:
-        raise ValueError(f"{what} must be a non-empty 1-D vector, got shape {array.shape}.")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{what} must be finite.")
-    array.setflags(write=False)
-    return array
 
 
 def layer_channels(model, layer: str, image_shape: Sequence[int] | None) -> int | None:

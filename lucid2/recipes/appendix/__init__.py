@@ -18,14 +18,15 @@ layer and its index, so resumed and sharded runs give the same bytes.
 """
 
 from lucid2.recipes.appendix.gallery import build_gallery, index_html, layer_page_html
-from lucid2.recipes.appendix.job import (IN_PROCESS, Job, Progress, Request, Worker, WorkerConfig,
-                                         finish, format_duration, load_model, make_renderer,
-                                         model_fingerprint, prepare, render_item, resolve_layers,
-                                         run, run_in_process)
+from lucid2.recipes.appendix.job import (IN_PROCESS, Job, Request, finish, prepare,
+                                         resolve_layers, run, run_in_process)
 from lucid2.recipes.appendix.plan import (AppendixError, Settings, Task, WorkItem, item_seed,
                                           pending_tasks, plan_items)
+from lucid2.recipes.appendix.progress import Progress, format_duration
 from lucid2.recipes.appendix.store import (BeamStore, LocalStore, Store, open_store,
                                            read_manifest)
+from lucid2.recipes.appendix.worker import (Worker, WorkerConfig, load_model, make_renderer,
+                                            model_fingerprint, render_item)
 
 __all__ = [
     "IN_PROCESS", "AppendixError", "BeamStore", "Job", "LocalStore", "Progress", "Request",

@@ -24,9 +24,12 @@ from typing import Sequence, TextIO
 
 from lucid2.recipes.appendix import store as store_lib
 from lucid2.recipes.appendix.plan import AppendixError, Task
+from lucid2.recipes.appendix.progress import Progress
+from lucid2.recipes.appendix.worker import Worker
 
 try:
     import apache_beam as beam
+    from apache_beam.options.pipeline_options import PipelineOptions
 except ImportError:  # the optional extra is not installed; require_beam() says so
     beam = None
 
@@ -60,8 +63,6 @@ if beam is not None:
             self.tasks = beam.metrics.Metrics.counter("lucid2.appendix", "tasks_done")
 
         def setup(self):
-            from lucid2.recipes.appendix.job import Worker
-
             self.worker = Worker(self.config)
             self.worker.setup()
 
@@ -77,8 +78,6 @@ class _Watcher:
     """Counts finished channels in the store every ``interval`` seconds and reports progress."""
 
     def __init__(self, job, interval: float, stream: TextIO | None):
-        from lucid2.recipes.appendix.job import Progress
-
         self.job = job
         self.interval = interval
         self.layers = list(job.layer_channels)
@@ -120,8 +119,6 @@ def run_pipeline(job, runner: str, pipeline_args: Sequence[str] = (),
       watch_interval: seconds between progress reports.
     """
     require_beam(runner)
-    from apache_beam.options.pipeline_options import PipelineOptions
-
     options = PipelineOptions([f"--runner={runner}", *pipeline_args])
     tasks = [task.to_dict() for task in job.tasks]
     with _Watcher(job, watch_interval, stream):

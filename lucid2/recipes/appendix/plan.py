@@ -12,30 +12,36 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import math
-import numbers
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
-DEFAULT_STEPS = 512
-DEFAULT_SIZE = 128
+from lucid2.optvis import checks
+from lucid2.optvis.defaults import (DEFAULT_DECORRELATE, DEFAULT_LEARNING_RATE, DEFAULT_PARAM,
+                                    DEFAULT_SIZE, DEFAULT_STEPS, DEFAULT_TRANSFORMS,
+                                    PARAM_KINDS, TRANSFORM_NAMES)
+
 DEFAULT_CHANNELS_PER_BATCH = 8
 DEFAULT_SEED = 0
-DEFAULT_LEARNING_RATE = 0.05
 DEFAULT_EXAMPLES = 8
 # Renderer seeds must be non-negative; 31 bits also suit every RNG they feed.
 SEED_BITS = 31
-TRANSFORM_CHOICES = ("standard", "article", "none")
-PARAM_CHOICES = ("fft", "pixel")
+TRANSFORM_CHOICES = TRANSFORM_NAMES
+PARAM_CHOICES = PARAM_KINDS
 
 
 class AppendixError(ValueError):
     """A problem with the request (layers, output directory, earlier run) found before rendering."""
 
 
+def checked(check: Callable, name: str, value):
+    """``check(name, value)`` (from lucid2.optvis.checks), its errors as AppendixError."""
+    try:
+        return check(name, value)
+    except (TypeError, ValueError) as error:
+        raise AppendixError(str(error)) from None
+
+
 def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise AppendixError(f"{name} must be a positive integer, got {value!r}.")
-    return int(value)
+    return checked(checks.positive_int, name, value)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,22 +66,16 @@ class Settings:
     channels_per_batch: int = DEFAULT_CHANNELS_PER_BATCH
     seed: int = DEFAULT_SEED
     learning_rate: float = DEFAULT_LEARNING_RATE
-    param: str = "fft"
-    decorrelate: bool = True
-    transforms: str = "standard"
+    param: str = DEFAULT_PARAM
+    decorrelate: bool = DEFAULT_DECORRELATE
+    transforms: str = DEFAULT_TRANSFORMS
 
     def __post_init__(self):
         _positive_int(self.steps, "steps")
         _positive_int(self.size, "size")
         _positive_int(self.channels_per_batch, "channels_per_batch")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral) \
-                or not 0 <= self.seed:
-            raise AppendixError(f"seed must be a non-negative integer, got {self.seed!r}.")
-        if isinstance(self.learning_rate, bool) \
-                or not isinstance(self.learning_rate, numbers.Real) \
-                or not 0 < self.learning_rate < math.inf:
-            raise AppendixError(
-                f"learning_rate must be a positive number, got {self.learning_rate!r}.")
+        checked(checks.non_negative_int, "seed", self.seed)
+        checked(checks.positive_float, "learning_rate", self.learning_rate)
         if self.param not in PARAM_CHOICES:
             raise AppendixError(f"param must be one of {PARAM_CHOICES}, got {self.param!r}.")
         if self.transforms not in TRANSFORM_CHOICES:

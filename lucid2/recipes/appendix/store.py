@@ -28,7 +28,8 @@ import re
 import secrets
 from typing import Iterable, Mapping
 
-from lucid2.misc.io.atomic import atomic_write
+from lucid2 import __version__
+from lucid2.misc.io import atomic_write
 from lucid2.recipes.appendix.plan import AppendixError
 
 MANIFEST = "manifest.json"
@@ -404,8 +405,6 @@ def build_manifest(settings: Mapping, model: Mapping, layer_channels: Mapping[st
             complete = complete and entry["examples"] == count
         complete = complete and not missing
         layers[layer] = entry
-    from lucid2 import __version__
-
     manifest = {"format": MANIFEST_FORMAT, "tool": MANIFEST_TOOL, "lucid2_version": __version__,
                 "settings": dict(settings), "model": dict(model), "layers": layers,
                 "complete": complete}

@@ -24,6 +24,7 @@ import tensorflow as tf
 from lucid2.misc.io import load_image
 
 from lucid2.modelzoo.base import VisionModel
+from lucid2.optvis import checks
 from lucid2.recipes.dataset_examples.receptive_field import (ReceptiveField, UnknownLayerError,
                                                              fallback_receptive_field,
                                                              receptive_field as layer_field)
@@ -59,15 +60,8 @@ class Unit:
     grid: tuple[int, int] | None  # (rows, cols) of the layer; None for (N, C) layers
 
 
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}.")
-    return int(value)
-
-
 def _is_index(value, size: int) -> bool:
-    return (not isinstance(value, bool) and isinstance(value, (int, np.integer))
-            and 0 <= value < size)
+    return checks.is_int(value) and 0 <= value < size
 
 
 def _layer_geometry(model: VisionModel, layer: str,
@@ -77,7 +71,7 @@ def _layer_geometry(model: VisionModel, layer: str,
         raise TypeError(f"model must be a lucid2 VisionModel, got {type(model).__name__}; wrap a "
                         "Keras model with lucid2.modelzoo.from_keras(net, value_range=...).")
     model.check_layer(layer)
-    image_size = _positive_int(image_size, "image_size")
+    image_size = checks.positive_int("image_size", image_size)
     shape = tuple(model.output_shape(layer, (1, image_size, image_size, 3)))
     if len(shape) not in (SPATIAL_RANK, VECTOR_RANK):
         raise ValueError(f"Layer {layer!r} has output shape {shape}; dataset examples need "
@@ -185,8 +179,8 @@ def _prepare(model, layer: str, channels, images, *, checked: tuple[Unit, int] |
         count = shape[-1]
     else:
         unit, count = checked
-    k = _positive_int(k, "k")
-    batch_size = _positive_int(batch_size, "batch_size")
+    k = checks.positive_int("k", k)
+    batch_size = checks.positive_int("batch_size", batch_size)
     if reduce not in REDUCTIONS:
         raise ValueError(f"reduce must be one of {REDUCTIONS}, got {reduce!r}.")
     if receptive_field is not None and not isinstance(receptive_field, ReceptiveField):

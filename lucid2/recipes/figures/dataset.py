@@ -18,12 +18,17 @@ from __future__ import annotations
 import os
 import pathlib
 
-from lucid2.recipes.figures import rendering
+from lucid2.optvis import checks, objectives
+from lucid2.optvis.defaults import DEFAULT_SIZE, DEFAULT_STEPS
+from lucid2.recipes.dataset_examples import DatasetExamples, find_examples
+from lucid2.recipes.figures.optimization import (DEFAULT_SEED, activations, channel_means,
+                                                 figure_settings, settings_record)
 from lucid2.recipes.figures.result import FigureResult, Panel, grid_of
+from lucid2.recipes.figures.units import LayerChannel, check_model_units, check_units, unit_label
 
-COMPARISON_UNITS: tuple[rendering.Unit, ...] = (
+COMPARISON_UNITS: tuple[LayerChannel, ...] = (
     ("mixed4a", 6), ("mixed4a", 240), ("mixed4a", 453), ("mixed4a", 492))
-SPECTRUM_UNIT: rendering.Unit = ("mixed4a_pre_relu", 492)
+SPECTRUM_UNIT: LayerChannel = ("mixed4a_pre_relu", 492)
 DEFAULT_EXAMPLES = 4  # dataset examples per unit in the comparison figure
 DEFAULT_SPECTRUM_EXAMPLES = 2  # examples per spectrum column
 # The near-zero set is searched this many times larger, so that both signs can be found.
@@ -59,9 +64,7 @@ def default_image_source() -> pathlib.Path | None:
     return None
 
 
-def _search(model, unit: rendering.Unit, images, k: int, reduce: str = "max"):
-    from lucid2.recipes.dataset_examples import find_examples
-
+def _search(model, unit: LayerChannel, images, k: int, reduce: str = "max") -> DatasetExamples:
     return find_examples(model, unit[0], unit[1], images, k=k, reduce=reduce,
                          image_size=DATASET_IMAGE_SIZE, progress=False)
 
@@ -79,9 +82,8 @@ def _require_images(images) -> None:
 
 def dataset_vs_optimization_figure(model, images=None, *,
                                    units=COMPARISON_UNITS, examples: int = DEFAULT_EXAMPLES,
-                                   steps: int = rendering.DEFAULT_STEPS,
-                                   size: int = rendering.DEFAULT_SIZE,
-                                   seed: int = rendering.DEFAULT_SEED) -> FigureResult:
+                                   steps: int = DEFAULT_STEPS, size: int = DEFAULT_SIZE,
+                                   seed: int = DEFAULT_SEED) -> FigureResult:
     """For each unit: the optimized image, then its top dataset examples.
 
     Args:
@@ -96,27 +98,21 @@ def dataset_vs_optimization_figure(model, images=None, *,
     ``find_examples`` ranks them), so the two can be compared.
     """
     _require_images(images)
-    units = rendering.check_units(units)
-    examples = rendering.check_positive_int(examples, "examples")
-    steps = rendering.check_positive_int(steps, "steps")
-    size = rendering.check_positive_int(size, "size")
-    seed = rendering.check_seed(seed)
-    rendering.check_model_units(model, units, size)
-    from lucid2.optvis import objectives
+    units = check_units(units)
+    examples = checks.positive_int("examples", examples)
+    render_settings = figure_settings(steps=steps, size=size, seed=seed, batch=len(units))
+    check_model_units(model, units, size)
 
-    objective = sum(objectives.channel(layer, channel, batch=i)
-                    for i, (layer, channel) in enumerate(units))
-    optimized = rendering.render(model, objective, rendering.image_param(size, batch=len(units)),
-                                 steps=steps, seed=seed)[-1]
+    optimized = render_settings.render(model, objectives.channels_per_image(units))
     rows, records = [], []
     for i, unit in enumerate(units):
         found = _search(model, unit, images, examples)
-        acts = rendering.activations(model, optimized[i:i + 1], [unit[0]])[unit[0]][0, ..., unit[1]]
+        acts = activations(model, optimized[i:i + 1], [unit[0]])[unit[0]][0, ..., unit[1]]
         records.append({"layer": unit[0], "channel": unit[1],
                         "optimized": {"mean": float(acts.mean()), "max": float(acts.max())},
                         "examples": [_example_record(e) for e in found.top],
                         "images_searched": found.num_images})
-        label = rendering.unit_label(unit)
+        label = unit_label(unit)
         row = [Panel(f"{label} optimized", optimized[i], caption="optimized")]
         row += [Panel(f"{label} example {j + 1}", e.patch, caption=f"{e.activation:.3g}")
                 for j, e in enumerate(found.top)]
@@ -128,50 +124,24 @@ def dataset_vs_optimization_figure(model, images=None, *,
         name="dataset_vs_optimization",
         title="Dataset examples beside optimized images (captions: the unit's activation)",
         grid=grid, column_titles=column_titles,
-        row_titles=tuple(rendering.unit_label(u) for u in units),
+        row_titles=tuple(unit_label(u) for u in units),
         numbers={"units": records},
-        settings={"steps": rendering.effective_steps(steps), "size": size, "seed": seed,
-                  "examples": examples, "dataset_image_size": DATASET_IMAGE_SIZE,
-                  "example_score": "spatial maximum of the channel"})
+        settings=settings_record(render_settings, examples=examples,
+                                 dataset_image_size=DATASET_IMAGE_SIZE,
+                                 example_score="spatial maximum of the channel"))
 
 
-def spectrum_figure(model, images=None, *, unit: rendering.Unit = SPECTRUM_UNIT,
-                    examples: int = DEFAULT_SPECTRUM_EXAMPLES,
-                    steps: int = rendering.DEFAULT_STEPS, size: int = rendering.DEFAULT_SIZE,
-                    seed: int = rendering.DEFAULT_SEED) -> FigureResult:
-    """The spectrum of a unit's activations, from negative optimized to positive optimized.
-
-    Columns: negative optimized, minimum, slightly negative, slightly
-    positive, maximum (dataset examples), positive optimized. Examples are
-    ranked by the channel's spatial mean over the image; "slightly"
-    negative/positive are those closest to zero from below/above. Patches
-    are cut around the channel's strongest spot (weakest for the minimum).
-    A column may have fewer examples than asked when the dataset has too few
-    of that sign (the JSON lists what was found).
-    """
-    _require_images(images)
-    (unit,) = rendering.check_units([unit], "unit")
-    examples = rendering.check_positive_int(examples, "examples")
-    steps = rendering.check_positive_int(steps, "steps")
-    size = rendering.check_positive_int(size, "size")
-    seed = rendering.check_seed(seed)
-    rendering.check_model_units(model, [unit], size)
-    from lucid2.optvis import objectives
-
-    layer, channel = unit
-    objective = (-objectives.channel(layer, channel, batch=0)
-                 + objectives.channel(layer, channel, batch=1))
-    optimized = rendering.render(model, objective, rendering.image_param(size, batch=2),
-                                 steps=steps, seed=seed)[-1]
-    means = rendering.channel_means(model, optimized, unit)
-    found = _search(model, unit, images, examples * NEAR_ZERO_POOL_FACTOR, reduce=SPECTRUM_SCORE)
+def _spectrum_columns(found: DatasetExamples, examples: int) -> dict[str, list]:
+    """The dataset examples of each spectrum column, from the minimum to the maximum."""
     near = sorted(found.near_zero, key=lambda e: (e.activation, e.index))
     negative = [e for e in reversed(near) if e.activation < 0][:examples]
     positive = [e for e in near if e.activation >= 0][:examples]
-    columns = {"Minimum": list(found.bottom[:examples]), "Slightly negative": negative,
-               "Slightly positive": positive,
-               "Maximum": list(reversed(found.top[:examples]))}
+    return {"Minimum": list(found.bottom[:examples]), "Slightly negative": negative,
+            "Slightly positive": positive, "Maximum": list(reversed(found.top[:examples]))}
 
+
+def _spectrum_rows(optimized, means, columns: dict[str, list], examples: int) -> list[list]:
+    """Rows of panels: the optimized images on the first row only, examples below each other."""
     rows = []
     for r in range(examples):
         row: list[Panel | None] = [
@@ -183,6 +153,36 @@ def spectrum_figure(model, images=None, *, unit: rendering.Unit = SPECTRUM_UNIT,
         row.append(Panel("positive optimized", optimized[1], caption=f"mean {means[1]:.3g}")
                    if r == 0 else None)
         rows.append(row)
+    return rows
+
+
+def spectrum_figure(model, images=None, *, unit: LayerChannel = SPECTRUM_UNIT,
+                    examples: int = DEFAULT_SPECTRUM_EXAMPLES,
+                    steps: int = DEFAULT_STEPS, size: int = DEFAULT_SIZE,
+                    seed: int = DEFAULT_SEED) -> FigureResult:
+    """The spectrum of a unit's activations, from negative optimized to positive optimized.
+
+    Columns: negative optimized, minimum, slightly negative, slightly
+    positive, maximum (dataset examples), positive optimized. Examples are
+    ranked by the channel's spatial mean over the image; "slightly"
+    negative/positive are those closest to zero from below/above. Patches
+    are cut around the channel's strongest spot (weakest for the minimum).
+    A column may have fewer examples than asked when the dataset has too few
+    of that sign (the JSON lists what was found).
+    """
+    _require_images(images)
+    (unit,) = check_units([unit], "unit")
+    examples = checks.positive_int("examples", examples)
+    render_settings = figure_settings(steps=steps, size=size, seed=seed, batch=2)
+    check_model_units(model, [unit], size)
+
+    layer, channel = unit
+    objective = (-objectives.channel(layer, channel, batch=0)
+                 + objectives.channel(layer, channel, batch=1))
+    optimized = render_settings.render(model, objective)
+    means = channel_means(model, optimized, unit)
+    found = _search(model, unit, images, examples * NEAR_ZERO_POOL_FACTOR, reduce=SPECTRUM_SCORE)
+    columns = _spectrum_columns(found, examples)
     numbers = {"optimized": {"negative_mean": float(means[0]), "positive_mean": float(means[1])},
                "columns": {title.lower().replace(" ", "_"): [_example_record(e) for e in chosen]
                            for title, chosen in columns.items()},
@@ -190,8 +190,8 @@ def spectrum_figure(model, images=None, *, unit: rendering.Unit = SPECTRUM_UNIT,
     return FigureResult(
         name="spectrum",
         title=f"Spectrum of activations of {layer} {channel} (captions: the unit's activation)",
-        grid=grid_of(rows), column_titles=SPECTRUM_COLUMNS, numbers=numbers,
-        settings={"steps": rendering.effective_steps(steps), "size": size, "seed": seed,
-                  "unit": list(unit), "examples": examples,
-                  "dataset_image_size": DATASET_IMAGE_SIZE,
-                  "example_score": "spatial mean of the channel"})
+        grid=grid_of(_spectrum_rows(optimized, means, columns, examples)),
+        column_titles=SPECTRUM_COLUMNS, numbers=numbers,
+        settings=settings_record(render_settings, unit=list(unit), examples=examples,
+                                 dataset_image_size=DATASET_IMAGE_SIZE,
+                                 example_score="spatial mean of the channel"))

@@ -14,10 +14,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from lucid2.recipes.figures import rendering
+from lucid2.optvis import checks, objectives
+from lucid2.optvis.defaults import DEFAULT_SIZE, DEFAULT_STEPS
+from lucid2.optvis.settings import RenderSettings
+from lucid2.recipes.figures.optimization import (DEFAULT_SEED, activations, figure_settings,
+                                                 settings_record)
 from lucid2.recipes.figures.result import FigureResult, Panel
+from lucid2.recipes.figures.units import LayerChannel, check_model_units, check_units, unit_label
 
-DIVERSITY_UNITS: tuple[rendering.Unit, ...] = (
+DIVERSITY_UNITS: tuple[LayerChannel, ...] = (
     ("mixed4a", 97), ("mixed4a", 143), ("mixed5a", 9), ("mixed4e", 55))
 DIVERSITY_BATCH = 4
 LUCID_DIVERSITY_WEIGHT = 1e2
@@ -46,10 +51,47 @@ def gram_cosine_similarity(acts: np.ndarray) -> float:
     return float((similarity.sum() - np.trace(similarity)) / (n * (n - 1)))
 
 
+def _without_and_with(model, unit: LayerChannel, layer: str, weight: float,
+                      render_settings: RenderSettings) -> tuple[dict, list, list]:
+    """Renders ``unit`` without and with the diversity term; (record, rows, row titles)."""
+    target = objectives.channel(*unit)
+    label = unit_label(unit)
+    record = {"layer": unit[0], "channel": unit[1], "diversity_layer": layer}
+    rows, row_titles = [], []
+    for key, objective in (("without", target),
+                           ("with", target + weight * objectives.diversity(layer))):
+        images = render_settings.render(model, objective)
+        acts = activations(model, images, [layer, unit[0]])
+        target_acts = acts[unit[0]][..., unit[1]]
+        record[f"similarity_{key}"] = gram_cosine_similarity(acts[layer])
+        record[f"activation_{key}"] = float(target_acts.mean())
+        rows.append(tuple(Panel(f"{label} {key} diversity {i + 1}", images[i],
+                                caption=f"{float(target_acts[i].mean()):.3g}")
+                          for i in range(render_settings.batch)))
+        kind = "simple optimization" if key == "without" else "with diversity"
+        row_titles.append(f"{label}\n{kind}")
+    record["activation_ratio"] = _ratio(record["activation_with"], record["activation_without"])
+    return record, rows, row_titles
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def _mean_record(records: list[dict]) -> dict:
+    """The per-unit numbers averaged over the units."""
+    summary = {key: float(np.mean([r[key] for r in records]))
+               for key in ("similarity_without", "similarity_with", "activation_without",
+                           "activation_with")}
+    summary["activation_ratio"] = _ratio(summary["activation_with"],
+                                         summary["activation_without"])
+    return summary
+
+
 def diversity_figure(model, *, units=DIVERSITY_UNITS, batch: int = DIVERSITY_BATCH,
                      weight: float | None = None, diversity_layer: str | None = None,
-                     steps: int = rendering.DEFAULT_STEPS, size: int = rendering.DEFAULT_SIZE,
-                     seed: int = rendering.DEFAULT_SEED) -> FigureResult:
+                     steps: int = DEFAULT_STEPS, size: int = DEFAULT_SIZE,
+                     seed: int = DEFAULT_SEED) -> FigureResult:
     """For each unit, a batch optimized for the channel alone and with the diversity term.
 
     Args:
@@ -67,56 +109,31 @@ def diversity_figure(model, *, units=DIVERSITY_UNITS, batch: int = DIVERSITY_BAT
     channel's spatial mean, averaged over the batch), without and with the
     term, measured on the final untransformed images.
     """
-    units = rendering.check_units(units)
-    batch = rendering.check_positive_int(batch, "batch")
+    units = check_units(units)
+    batch = checks.positive_int("batch", batch)
     if batch < 2:
         raise ValueError(f"The diversity term compares images: batch must be >= 2, got {batch}.")
-    weight = lucid_equivalent_weight(batch) if weight is None else float(weight)
-    if not np.isfinite(weight) or weight < 0:
-        raise ValueError(f"weight must be a finite number >= 0, got {weight!r}.")
-    steps = rendering.check_positive_int(steps, "steps")
-    size = rendering.check_positive_int(size, "size")
-    seed = rendering.check_seed(seed)
-    rendering.check_model_units(model, units, size)
+    weight = (lucid_equivalent_weight(batch) if weight is None
+              else checks.non_negative_float("weight", weight))
+    render_settings = figure_settings(steps=steps, size=size, seed=seed, batch=batch)
+    check_model_units(model, units, size)
     if diversity_layer is not None:
         model.check_layer(diversity_layer)
-    from lucid2.optvis import objectives
 
     rows, row_titles, records = [], [], []
     for unit in units:
-        layer = diversity_layer or unit[0]
-        target = objectives.channel(*unit)
-        record = {"layer": unit[0], "channel": unit[1], "diversity_layer": layer}
-        for key, objective in (("without", target),
-                               ("with", target + weight * objectives.diversity(layer))):
-            images = rendering.render(model, objective, rendering.image_param(size, batch=batch),
-                                      steps=steps, seed=seed)[-1]
-            acts = rendering.activations(model, images, [layer, unit[0]])
-            record[f"similarity_{key}"] = gram_cosine_similarity(acts[layer])
-            record[f"activation_{key}"] = float(acts[unit[0]][..., unit[1]].mean())
-            label = rendering.unit_label(unit)
-            rows.append(tuple(Panel(f"{label} {key} diversity {i + 1}", images[i],
-                                    caption=f"{float(acts[unit[0]][i, ..., unit[1]].mean()):.3g}")
-                              for i in range(batch)))
-            kind = "simple optimization" if key == "without" else "with diversity"
-            row_titles.append(f"{label}\n{kind}")
-        record["activation_ratio"] = (record["activation_with"] / record["activation_without"]
-                                      if record["activation_without"] else None)
+        record, unit_rows, unit_titles = _without_and_with(
+            model, unit, diversity_layer or unit[0], weight, render_settings)
         records.append(record)
-
-    summary = {key: float(np.mean([r[key] for r in records]))
-               for key in ("similarity_without", "similarity_with", "activation_without",
-                           "activation_with")}
-    summary["activation_ratio"] = (summary["activation_with"] / summary["activation_without"]
-                                   if summary["activation_without"] else None)
+        rows += unit_rows
+        row_titles += unit_titles
     return FigureResult(
         name="diversity",
         title="Diversity: the same unit optimized without and with a diversity term "
               "(captions: the image's mean activation)",
         grid=tuple(rows), column_titles=tuple(f"Image {i + 1}" for i in range(batch)),
-        row_titles=tuple(row_titles), numbers={"units": records, "mean": summary},
-        settings={"steps": rendering.effective_steps(steps), "size": size, "seed": seed,
-                  "batch": batch, "weight": weight,
-                  "lucid_weight": weight / (batch - 1),
-                  "diversity_layer": diversity_layer or "the unit's own layer",
-                  "parameterization": "fft, decorrelated", "transforms": "standard"})
+        row_titles=tuple(row_titles), numbers={"units": records, "mean": _mean_record(records)},
+        settings=settings_record(render_settings, batch=batch, weight=weight,
+                                 lucid_weight=weight / (batch - 1),
+                                 diversity_layer=diversity_layer or "the unit's own layer",
+                                 parameterization="fft, decorrelated", transforms="standard"))

@@ -8,12 +8,14 @@ visible, as in the article's enlarged renders) and centered on white.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from lucid2.misc.io import to_pil
+from lucid2.optvis import checks
 
 FONT_SIZE = 12
 TITLE_FONT_SIZE = 14
@@ -87,6 +89,110 @@ def _check_shape(name: str, rows: Sequence[Sequence], n_rows: int, n_cols: int) 
         raise ValueError(f"{name} must have {n_rows} rows of {n_cols} entries, like the cells.")
 
 
+@dataclasses.dataclass(frozen=True)
+class _GridLayout:
+    """Where everything of a labeled grid goes: wrapped text and sizes in pixels."""
+
+    cell_size: int
+    line: int  # height of a line of text
+    title_line: int  # height of a line of the title
+    title_lines: list[str]
+    column_lines: list[list[str]]  # per column
+    row_lines: list[list[str]]  # per row
+    caption_lines: list[list[list[str]]]  # per row and column
+    caption_heights: list[int]  # per row
+    left: int  # width of the row titles
+    top: int  # height of the title
+    header: int  # height of the column titles
+    width: int
+    height: int
+
+    def column_x(self, column: int) -> int:
+        return self.left + GAP + column * (self.cell_size + GAP)
+
+
+def _checked_rows(cells, column_titles, row_titles, captions,
+                  cell_size: int | None) -> tuple[list[list], int]:
+    """The rows of cells, and the cell size (the default one when None)."""
+    rows = [list(row) for row in cells]
+    if not rows or not rows[0]:
+        raise ValueError("cells must hold at least one row with at least one cell.")
+    n_rows, n_cols = len(rows), len(rows[0])
+    _check_shape("cells", rows, n_rows, n_cols)
+    images = [image for row in rows for image in row if image is not None]
+    if not images:
+        raise ValueError("cells must hold at least one image.")
+    if column_titles and len(column_titles) != n_cols:
+        raise ValueError(f"column_titles must have {n_cols} entries, got {len(column_titles)}.")
+    if row_titles and len(row_titles) != n_rows:
+        raise ValueError(f"row_titles must have {n_rows} entries, got {len(row_titles)}.")
+    if captions is not None:
+        _check_shape("captions", captions, n_rows, n_cols)
+    if cell_size is None:
+        return rows, max(MIN_CELL_SIZE, max(max(np.shape(i)[:2]) for i in images))
+    return rows, checks.positive_int("cell_size", cell_size)
+
+
+def _grid_layout(n_rows: int, n_cols: int, column_titles, row_titles, captions,
+                 title: str | None, cell_size: int, font, title_font) -> _GridLayout:
+    """Wraps the text to its room and sizes the canvas around the cells."""
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    line = _line_height(measure, font)
+    title_line = _line_height(measure, title_font)
+    row_lines = [wrap_text(t, MAX_ROW_TITLE_WIDTH, font) for t in row_titles]
+    left = 0
+    if row_lines:
+        widest = max(_text_width(measure, text, font) for lines in row_lines for text in lines)
+        left = widest + 2 * PADDING
+    column_lines = [wrap_text(t, cell_size, font) for t in column_titles]
+    header = max((len(lines) for lines in column_lines), default=0) * line
+    header += 2 * PADDING if column_lines else 0
+    caption_lines = [[wrap_text(c, cell_size, font) if c else [] for c in row]
+                     for row in (captions or [[None] * n_cols] * n_rows)]
+    caption_heights = [max(len(c) for c in row) * line + (PADDING if any(row) else 0)
+                       for row in caption_lines]
+    width = left + n_cols * cell_size + (n_cols + 1) * GAP
+    title_lines = wrap_text(title, width - 2 * PADDING, title_font) if title else []
+    top = len(title_lines) * title_line + (2 * PADDING if title_lines else 0)
+    height = top + header + sum(cell_size + h + GAP for h in caption_heights) + GAP
+    return _GridLayout(cell_size=cell_size, line=line, title_line=title_line,
+                       title_lines=title_lines, column_lines=column_lines, row_lines=row_lines,
+                       caption_lines=caption_lines, caption_heights=caption_heights, left=left,
+                       top=top, header=header, width=width, height=height)
+
+
+def _draw_grid(rows: list[list], layout: _GridLayout, font, title_font) -> np.ndarray:
+    """Draws the title, the column titles, then each row: its title, cells and captions."""
+    canvas = Image.new("RGB", (layout.width, layout.height), WHITE)
+    draw = ImageDraw.Draw(canvas)
+    cell, line = layout.cell_size, layout.line
+    for i, text in enumerate(layout.title_lines):
+        draw.text((PADDING, PADDING + i * layout.title_line), text, fill=TEXT_COLOR,
+                  font=title_font)
+    for c, lines in enumerate(layout.column_lines):
+        for i, text in enumerate(lines):
+            offset = (cell - _text_width(draw, text, font)) // 2
+            draw.text((layout.column_x(c) + offset, layout.top + PADDING + i * line), text,
+                      fill=TEXT_COLOR, font=font)
+    y = layout.top + layout.header + GAP
+    for r, row in enumerate(rows):
+        if layout.row_lines:
+            block = len(layout.row_lines[r]) * line
+            for i, text in enumerate(layout.row_lines[r]):
+                draw.text((PADDING, y + (cell - block) // 2 + i * line), text,
+                          fill=TEXT_COLOR, font=font)
+        for c, image in enumerate(row):
+            x = layout.column_x(c)
+            if image is not None:
+                canvas.paste(_fit(image, cell), (x, y))
+            for i, text in enumerate(layout.caption_lines[r][c]):
+                offset = (cell - _text_width(draw, text, font)) // 2
+                draw.text((x + offset, y + cell + 2 + i * line), text, fill=CAPTION_COLOR,
+                          font=font)
+        y += cell + layout.caption_heights[r] + GAP
+    return np.asarray(canvas, dtype=np.uint8)
+
+
 def labeled_grid(cells: Sequence[Sequence[np.ndarray | None]], *,
                  column_titles: Sequence[str] = (), row_titles: Sequence[str] = (),
                  captions: Sequence[Sequence[str | None]] | None = None,
@@ -103,73 +209,11 @@ def labeled_grid(cells: Sequence[Sequence[np.ndarray | None]], *,
       cell_size: side of the square cells in pixels; default: the largest
         image side, at least ``MIN_CELL_SIZE``.
     """
-    rows = [list(row) for row in cells]
-    if not rows or not rows[0]:
-        raise ValueError("cells must hold at least one row with at least one cell.")
-    n_rows, n_cols = len(rows), len(rows[0])
-    _check_shape("cells", rows, n_rows, n_cols)
-    images = [image for row in rows for image in row if image is not None]
-    if not images:
-        raise ValueError("cells must hold at least one image.")
-    if column_titles and len(column_titles) != n_cols:
-        raise ValueError(f"column_titles must have {n_cols} entries, got {len(column_titles)}.")
-    if row_titles and len(row_titles) != n_rows:
-        raise ValueError(f"row_titles must have {n_rows} entries, got {len(row_titles)}.")
-    if captions is not None:
-        _check_shape("captions", captions, n_rows, n_cols)
-    if cell_size is None:
-        cell_size = max(MIN_CELL_SIZE, max(max(np.shape(i)[:2]) for i in images))
-    elif isinstance(cell_size, bool) or not isinstance(cell_size, int) or cell_size <= 0:
-        raise ValueError(f"cell_size must be a positive int, got {cell_size!r}.")
-
+    rows, cell_size = _checked_rows(cells, column_titles, row_titles, captions, cell_size)
     font, title_font = _font(FONT_SIZE), _font(TITLE_FONT_SIZE)
-    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
-    line = _line_height(measure, font)
-    title_line = _line_height(measure, title_font)
-
-    row_lines = [wrap_text(t, MAX_ROW_TITLE_WIDTH, font) for t in row_titles]
-    left = 0
-    if row_lines:
-        widest = max(_text_width(measure, text, font) for lines in row_lines for text in lines)
-        left = widest + 2 * PADDING
-    col_lines = [wrap_text(t, cell_size, font) for t in column_titles]
-    header = max((len(lines) for lines in col_lines), default=0) * line
-    header += 2 * PADDING if col_lines else 0
-    cap_lines = [[wrap_text(c, cell_size, font) if c else [] for c in row]
-                 for row in (captions or [[None] * n_cols] * n_rows)]
-    cap_heights = [max(len(c) for c in row) * line + (PADDING if any(row) else 0)
-                   for row in cap_lines]
-    width = left + n_cols * cell_size + (n_cols + 1) * GAP
-    title_lines = wrap_text(title, width - 2 * PADDING, title_font) if title else []
-    top = len(title_lines) * title_line + (2 * PADDING if title_lines else 0)
-    height = top + header + sum(cell_size + h + GAP for h in cap_heights) + GAP
-
-    canvas = Image.new("RGB", (width, height), WHITE)
-    draw = ImageDraw.Draw(canvas)
-    for i, text in enumerate(title_lines):
-        draw.text((PADDING, PADDING + i * title_line), text, fill=TEXT_COLOR, font=title_font)
-    for c, lines in enumerate(col_lines):
-        x = left + GAP + c * (cell_size + GAP)
-        for i, text in enumerate(lines):
-            offset = (cell_size - _text_width(measure, text, font)) // 2
-            draw.text((x + offset, top + PADDING + i * line), text, fill=TEXT_COLOR, font=font)
-    y = top + header + GAP
-    for r in range(n_rows):
-        if row_lines:
-            block = len(row_lines[r]) * line
-            for i, text in enumerate(row_lines[r]):
-                draw.text((PADDING, y + (cell_size - block) // 2 + i * line), text,
-                          fill=TEXT_COLOR, font=font)
-        for c in range(n_cols):
-            x = left + GAP + c * (cell_size + GAP)
-            if rows[r][c] is not None:
-                canvas.paste(_fit(rows[r][c], cell_size), (x, y))
-            for i, text in enumerate(cap_lines[r][c]):
-                offset = (cell_size - _text_width(measure, text, font)) // 2
-                draw.text((x + offset, y + cell_size + 2 + i * line), text, fill=CAPTION_COLOR,
-                          font=font)
-        y += cell_size + cap_heights[r] + GAP
-    return np.asarray(canvas, dtype=np.uint8)
+    layout = _grid_layout(len(rows), len(rows[0]), column_titles, row_titles, captions, title,
+                          cell_size, font, title_font)
+    return _draw_grid(rows, layout, font, title_font)
 
 
 def line_plot(curves: dict[str, Sequence[float]], *, title: str = "", x_label: str = "step",

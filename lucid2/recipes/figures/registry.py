@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
-from lucid2.recipes.figures import rendering
+from lucid2.optvis.defaults import DEFAULT_SIZE, DEFAULT_STEPS
 from lucid2.recipes.figures.dataset import dataset_vs_optimization_figure, spectrum_figure
 from lucid2.recipes.figures.diversity import diversity_figure
 from lucid2.recipes.figures.interaction import (interpolation_figure, neuron_addition_figure,
                                                 random_directions_figure)
 from lucid2.recipes.figures.objectives import objectives_figure
+from lucid2.recipes.figures.optimization import DEFAULT_SEED
 from lucid2.recipes.figures.preconditioning import preconditioning_figure, steepest_descent_figure
 from lucid2.recipes.figures.regularization import enemy_figure, regularization_figure
 from lucid2.recipes.figures.result import FigureResult
@@ -33,8 +34,8 @@ class FigureSpec:
     name: str
     function: Callable[..., FigureResult]
     description: str
-    steps: int | None = rendering.DEFAULT_STEPS
-    size: int = rendering.DEFAULT_SIZE
+    steps: int | None = DEFAULT_STEPS
+    size: int = DEFAULT_SIZE
     needs_images: bool = False
 
 
@@ -76,7 +77,7 @@ def get_spec(name: str) -> FigureSpec:
 
 
 def run_figure(name: str, model, *, steps: int | None = None, size: int | None = None,
-               seed: int = rendering.DEFAULT_SEED, images=None) -> FigureResult:
+               seed: int = DEFAULT_SEED, images=None) -> FigureResult:
     """Runs figure ``name`` with its defaults, overridden by ``steps`` and ``size``.
 
     ``images`` is required by figures that show dataset examples

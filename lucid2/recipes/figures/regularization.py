@@ -18,10 +18,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from lucid2.recipes.figures import rendering
+from lucid2.optvis import checks, objectives
+from lucid2.optvis.defaults import DEFAULT_SIZE, DEFAULT_STEPS
+from lucid2.optvis.metrics import high_frequency_share
+from lucid2.optvis.settings import RenderSettings
+from lucid2.recipes.figures.optimization import (DEFAULT_SEED, channel_means, effective_steps,
+                                                 figure_settings, settings_record,
+                                                 step_thresholds)
 from lucid2.recipes.figures.result import FigureResult, Panel
+from lucid2.recipes.figures.units import LayerChannel, check_model_units, check_units, unit_label
 
-DEFAULT_UNIT: rendering.Unit = ("mixed4a", 11)
+DEFAULT_UNIT: LayerChannel = ("mixed4a", 11)
 ENEMY_LEARNING_RATES = (0.01, 0.05)
 ENEMY_SNAPSHOTS = (1 / 16, 1 / 4, 1)  # fractions of the steps
 # Penalty weights at 128 x 128 pixels (subtracted from the channel-mean objective), of
@@ -34,52 +41,45 @@ GRAY = 0.5  # L1's constant: the penalty pulls pixels towards mid-gray
 L1_WEIGHT = 0.05
 TV_WEIGHT = 0.25
 BLUR_WEIGHT = 1.0
+PIXEL_PARAMETERIZATION = "pixels, sigmoid, no decorrelation"
 
 
-def _check(unit, steps, size, seed, model):
-    (unit,) = rendering.check_units([unit], "unit")
-    steps = rendering.check_positive_int(steps, "steps")
-    size = rendering.check_positive_int(size, "size")
-    seed = rendering.check_seed(seed)
-    rendering.check_model_units(model, [unit], size)
-    return unit, steps, size, seed
-
-
-def _pixel_param(size: int):
-    return rendering.image_param(size, fft=False, decorrelate=False)
+def _pixel_settings(unit, steps, size, seed, model) -> tuple[LayerChannel, RenderSettings]:
+    """The checked unit, and unregularized pixel settings: no decorrelation, no transforms."""
+    (unit,) = check_units([unit], "unit")
+    render_settings = figure_settings(steps=steps, size=size, seed=seed, param="pixel",
+                                      decorrelate=False, transforms="none")
+    check_model_units(model, [unit], size)
+    return unit, render_settings
 
 
 def _image_numbers(model, unit, image: np.ndarray) -> dict:
-    from lucid2.optvis.metrics import high_frequency_share
-
     return {"high_frequency_share": float(high_frequency_share(image)),
-            "activation": float(rendering.channel_means(model, image[None], unit)[0]),
+            "activation": float(channel_means(model, image[None], unit)[0]),
             "distance_from_gray": float(np.mean(np.abs(image - GRAY)))}
 
 
-def enemy_figure(model, *, unit: rendering.Unit = DEFAULT_UNIT,
+def enemy_figure(model, *, unit: LayerChannel = DEFAULT_UNIT,
                  learning_rates=ENEMY_LEARNING_RATES,
-                 steps: int = rendering.DEFAULT_STEPS, size: int = rendering.DEFAULT_SIZE,
-                 seed: int = rendering.DEFAULT_SEED) -> FigureResult:
+                 steps: int = DEFAULT_STEPS, size: int = DEFAULT_SIZE,
+                 seed: int = DEFAULT_SEED) -> FigureResult:
     """Unregularized pixel optimization, one row per Adam learning rate, snapshots as columns.
 
     Numbers: per snapshot, the high-frequency share, the unit's activation and
     the pixels' mean distance from gray.
     """
-    unit, steps, size, seed = _check(unit, steps, size, seed, model)
-    rates = tuple(float(r) for r in learning_rates)
-    if not rates or any(not np.isfinite(r) or r <= 0 for r in rates):
-        raise ValueError(f"learning_rates must be positive numbers, got {learning_rates!r}.")
-    from lucid2.optvis import objectives
+    unit, render_settings = _pixel_settings(unit, steps, size, seed, model)
+    rates = tuple(checks.positive_float("learning_rates entry", r) for r in learning_rates)
+    if not rates:
+        raise ValueError(f"learning_rates must name at least one rate, got {learning_rates!r}.")
 
-    thresholds = rendering.step_thresholds(rendering.effective_steps(steps), ENEMY_SNAPSHOTS)
+    thresholds = step_thresholds(effective_steps(render_settings.steps), ENEMY_SNAPSHOTS)
     rows, records = [], []
     for rate in rates:
-        snapshots = rendering.render(model, objectives.channel(*unit), _pixel_param(size),
-                                     steps=steps, seed=seed, transforms=[],
-                                     learning_rate=rate, thresholds=thresholds)
+        renderer = render_settings.replace(learning_rate=rate).renderer(
+            model, objectives.channel(*unit))
         row, record = [], {"learning_rate": rate, "snapshots": []}
-        for step, images in zip(thresholds, snapshots):
+        for step, images in zip(thresholds, renderer.run(thresholds)):
             numbers = _image_numbers(model, unit, images[0])
             record["snapshots"].append({"step": step, **numbers})
             row.append(Panel(f"lr {rate:g} step {step}", images[0],
@@ -88,39 +88,39 @@ def enemy_figure(model, *, unit: rendering.Unit = DEFAULT_UNIT,
         records.append(record)
     return FigureResult(
         name="enemy",
-        title=f"Unregularized pixel optimization of {rendering.unit_label(unit)} "
+        title=f"Unregularized pixel optimization of {unit_label(unit)} "
               "(captions: high-frequency share of the image's power)",
         grid=tuple(rows), column_titles=tuple(f"Step {t}" for t in thresholds),
         row_titles=tuple(f"Adam lr {r:g}" for r in rates), numbers={"runs": records},
-        settings={"steps": rendering.effective_steps(steps), "size": size, "seed": seed,
-                  "unit": list(unit), "parameterization": "pixels, sigmoid, no decorrelation",
-                  "transforms": "none", "learning_rates": list(rates)})
+        settings=settings_record(render_settings, unit=list(unit),
+                                 parameterization=PIXEL_PARAMETERIZATION, transforms="none",
+                                 learning_rates=list(rates)))
 
 
-def regularization_variants(unit: rendering.Unit, size: int) -> list[tuple[str, object, object]]:
+def regularization_variants(unit: LayerChannel,
+                            size: int) -> list[tuple[str, objectives.Objective, str]]:
     """(title, objective, transforms) of each variant: unregularized, L1, TV, blur, transforms.
 
-    The penalties sum over pixels while the channel objective is a mean, so
-    their weights scale with ``(PENALTY_REFERENCE_SIZE / size) ** 2`` to keep
-    the same pull on each pixel at any size.
+    ``transforms`` is a :class:`~lucid2.optvis.settings.RenderSettings` transform
+    name. The penalties sum over pixels while the channel objective is a mean,
+    so their weights scale with ``(PENALTY_REFERENCE_SIZE / size) ** 2`` to
+    keep the same pull on each pixel at any size.
     """
-    from lucid2.optvis import objectives, transform
-
     target = objectives.channel(*unit)
     scale = (PENALTY_REFERENCE_SIZE / size) ** 2
     return [
-        ("Unregularized", target, []),
-        ("L1", target - L1_WEIGHT * scale * objectives.L1(constant=GRAY), []),
-        ("Total variation", target - TV_WEIGHT * scale * objectives.total_variation(), []),
-        ("Blur each step", target - BLUR_WEIGHT * scale * objectives.blur_input_each_step(), []),
-        ("Transformation robustness", target, list(transform.standard_transforms)),
+        ("Unregularized", target, "none"),
+        ("L1", target - L1_WEIGHT * scale * objectives.L1(constant=GRAY), "none"),
+        ("Total variation", target - TV_WEIGHT * scale * objectives.total_variation(), "none"),
+        ("Blur each step", target - BLUR_WEIGHT * scale * objectives.blur_input_each_step(),
+         "none"),
+        ("Transformation robustness", target, "standard"),
     ]
 
 
-def regularization_figure(model, *, unit: rendering.Unit = DEFAULT_UNIT,
-                          steps: int = rendering.DEFAULT_STEPS,
-                          size: int = rendering.DEFAULT_SIZE,
-                          seed: int = rendering.DEFAULT_SEED) -> FigureResult:
+def regularization_figure(model, *, unit: LayerChannel = DEFAULT_UNIT,
+                          steps: int = DEFAULT_STEPS, size: int = DEFAULT_SIZE,
+                          seed: int = DEFAULT_SEED) -> FigureResult:
     """The same pixel optimization with each regularizer; one column per variant.
 
     Numbers: per variant, the high-frequency share, the unit's mean
@@ -128,11 +128,10 @@ def regularization_figure(model, *, unit: rendering.Unit = DEFAULT_UNIT,
     on) on the final image, and the share relative to the unregularized
     image.
     """
-    unit, steps, size, seed = _check(unit, steps, size, seed, model)
+    unit, render_settings = _pixel_settings(unit, steps, size, seed, model)
     panels, records = [], []
-    for title, objective, transforms in regularization_variants(unit, size):
-        images = rendering.render(model, objective, _pixel_param(size), steps=steps, seed=seed,
-                                  transforms=transforms)[-1]
+    for title, objective, transforms in regularization_variants(unit, render_settings.size):
+        images = render_settings.replace(transforms=transforms).render(model, objective)
         numbers = _image_numbers(model, unit, images[0])
         records.append({"variant": title, "objective": str(objective), **numbers})
         panels.append(Panel(title, images[0],
@@ -142,15 +141,16 @@ def regularization_figure(model, *, unit: rendering.Unit = DEFAULT_UNIT,
     for record in records:
         record["share_vs_unregularized"] = (record["high_frequency_share"] / baseline
                                             if baseline else None)
+    scale = (PENALTY_REFERENCE_SIZE / render_settings.size) ** 2
     return FigureResult(
         name="regularization",
-        title=f"Regularization of pixel optimization of {rendering.unit_label(unit)} "
+        title=f"Regularization of pixel optimization of {unit_label(unit)} "
               "(captions: high-frequency share, activation)",
         grid=(tuple(panels),), column_titles=tuple(r["variant"] for r in records),
         numbers={"variants": records},
-        settings={"steps": rendering.effective_steps(steps), "size": size, "seed": seed,
-                  "unit": list(unit), "parameterization": "pixels, sigmoid, no decorrelation",
-                  "penalty_weights": {
-                      name: weight * (PENALTY_REFERENCE_SIZE / size) ** 2
-                      for name, weight in (("L1", L1_WEIGHT), ("total_variation", TV_WEIGHT),
-                                           ("blur_input_each_step", BLUR_WEIGHT))}})
+        settings=settings_record(render_settings, unit=list(unit),
+                                 parameterization=PIXEL_PARAMETERIZATION,
+                                 penalty_weights={
+                                     "L1": L1_WEIGHT * scale,
+                                     "total_variation": TV_WEIGHT * scale,
+                                     "blur_input_each_step": BLUR_WEIGHT * scale}))

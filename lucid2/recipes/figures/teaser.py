@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from lucid2.recipes.figures import rendering
+from lucid2.optvis import objectives
+from lucid2.optvis.defaults import DEFAULT_SIZE, DEFAULT_STEPS
+from lucid2.recipes.figures.optimization import (DEFAULT_SEED, channel_means, figure_settings,
+                                                 settings_record)
 from lucid2.recipes.figures.result import FigureResult, Panel, grid_of
+from lucid2.recipes.figures.units import LayerChannel, check_model_units, check_units, unit_label
 
 # (group title, units); parts and objects take one unit from each of their two layers.
-TEASER_GROUPS: tuple[tuple[str, tuple[rendering.Unit, ...]], ...] = (
+TEASER_GROUPS: tuple[tuple[str, tuple[LayerChannel, ...]], ...] = (
     ("Edges (conv2d0)", (("conv2d0", 23), ("conv2d0", 50))),
     ("Textures (mixed3a)", (("mixed3a", 47), ("mixed3a", 222))),
     ("Patterns (mixed4a)", (("mixed4a", 97), ("mixed4a", 476))),
@@ -23,7 +27,7 @@ TEASER_GROUPS: tuple[tuple[str, tuple[rendering.Unit, ...]], ...] = (
 )
 
 
-def _check_groups(groups) -> tuple[tuple[str, tuple[rendering.Unit, ...]], ...]:
+def _check_groups(groups) -> tuple[tuple[str, tuple[LayerChannel, ...]], ...]:
     checked = []
     for group in groups:
         try:
@@ -32,15 +36,15 @@ def _check_groups(groups) -> tuple[tuple[str, tuple[rendering.Unit, ...]], ...]:
             raise ValueError(f"groups must hold (title, units) pairs, got {group!r}.") from None
         if not isinstance(title, str):
             raise ValueError(f"A group title must be a string, got {title!r}.")
-        checked.append((title, rendering.check_units(units, f"units of group {title!r}")))
+        checked.append((title, check_units(units, f"units of group {title!r}")))
     if not checked:
         raise ValueError("groups must hold at least one (title, units) pair.")
     return tuple(checked)
 
 
 def teaser_figure(model, *, groups: Sequence = TEASER_GROUPS,
-                  steps: int = rendering.DEFAULT_STEPS, size: int = rendering.DEFAULT_SIZE,
-                  seed: int = rendering.DEFAULT_SEED) -> FigureResult:
+                  steps: int = DEFAULT_STEPS, size: int = DEFAULT_SIZE,
+                  seed: int = DEFAULT_SEED) -> FigureResult:
     """Channel visualizations from low to high layers, one column per group.
 
     All units are optimized together as one batch (image ``i`` maximizes unit
@@ -50,25 +54,18 @@ def teaser_figure(model, *, groups: Sequence = TEASER_GROUPS,
     Numbers: each unit's mean channel activation on its final image.
     """
     groups = _check_groups(groups)
-    steps = rendering.check_positive_int(steps, "steps")
-    size = rendering.check_positive_int(size, "size")
-    seed = rendering.check_seed(seed)
     units = [unit for _, group_units in groups for unit in group_units]
-    rendering.check_model_units(model, units, size)
-    from lucid2.optvis import objectives
-
-    objective = sum(objectives.channel(layer, channel, batch=i)
-                    for i, (layer, channel) in enumerate(units))
-    images = rendering.render(model, objective, rendering.image_param(size, batch=len(units)),
-                              steps=steps, seed=seed)[-1]
+    render_settings = figure_settings(steps=steps, size=size, seed=seed, batch=len(units))
+    check_model_units(model, units, size)
+    images = render_settings.render(model, objectives.channels_per_image(units))
     records, columns, index = [], [], 0
     for title, group_units in groups:
         column = []
         for unit in group_units:
-            activation = float(rendering.channel_means(model, images[index:index + 1], unit)[0])
+            activation = float(channel_means(model, images[index:index + 1], unit)[0])
             records.append({"group": title, "layer": unit[0], "channel": unit[1],
                             "activation": activation})
-            column.append(Panel(rendering.unit_label(unit), images[index]))
+            column.append(Panel(unit_label(unit), images[index]))
             index += 1
         columns.append(column)
     height = max(len(c) for c in columns)
@@ -77,6 +74,5 @@ def teaser_figure(model, *, groups: Sequence = TEASER_GROUPS,
         name="teaser", title="Feature visualization from edges to objects (InceptionV1)",
         grid=grid_of(rows), column_titles=tuple(title for title, _ in groups),
         numbers={"units": records},
-        settings={"steps": rendering.effective_steps(steps), "size": size, "seed": seed,
-                  "parameterization": "fft, decorrelated", "transforms": "standard",
-                  "objective": "channel mean"})
+        settings=settings_record(render_settings, parameterization="fft, decorrelated",
+                                 transforms="standard", objective="channel mean"))

@@ -141,6 +141,34 @@ def test_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):
     assert target.read_bytes() == before
 
 
+@pytest.mark.parametrize("sync_directory", [False, True])
+def test_atomic_write_syncs_the_file_and_on_request_its_folder(tmp_path, monkeypatch,
+                                                                sync_directory):
+    synced = []
+    real_fsync = os.fsync
+
+    def fsync(descriptor):
+        synced.append(os.path.isdir(f"/proc/self/fd/{descriptor}")
+                      if os.path.isdir("/proc/self/fd") else None)
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    target = lio.atomic_write(tmp_path / "a.bin", lambda temp: pathlib.Path(temp).write_bytes(b"x"),
+                              sync_directory=sync_directory)
+    assert target.read_bytes() == b"x" and sorted(os.listdir(tmp_path)) == ["a.bin"]
+    assert len(synced) == (2 if sync_directory else 1)  # the file, then (if asked) its folder
+    if synced[0] is not None:
+        assert synced == [False, True][:len(synced)]
+
+
+def test_to_uint8_is_the_writers_quantization():
+    values = np.array([[[-0.5, 0.0, 0.5], [0.999, 1.0, 2.0]]], np.float32)
+    np.testing.assert_array_equal(lio.to_uint8(values), [[[0, 0, 128], [255, 255, 255]]])
+    assert lio.to_uint8(np.zeros((1, 1, 3), np.uint8)).dtype == np.uint8
+    with pytest.raises(ValueError, match="finite"):
+        lio.to_uint8(np.full((1, 1, 3), np.nan, np.float32))
+
+
 def test_missing_directory_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         lio.save_image(np.zeros((2, 2, 3)), tmp_path / "nope" / "x.png")

@@ -9,7 +9,7 @@ from appendix_testlib import BATCH, LAYER, SEED, SIZE, STEPS
 @pytest.fixture(scope="session")
 def random_model():
     """InceptionV1 with random weights, built the way the appendix builds it (seeded)."""
-    from lucid2.app_flags import ModelSpec
+    from lucid2.modelzoo import ModelSpec
     from lucid2.recipes.appendix import load_model
 
     return load_model(ModelSpec("inceptionv1", None, None, "RGB"))
@@ -25,7 +25,7 @@ def small_settings():
 @pytest.fixture(scope="session")
 def reference_run(tmp_path_factory, random_model, small_settings):
     """The small job run once, uninterrupted, in this process; its output directory."""
-    from lucid2.app_flags import ModelSpec
+    from lucid2.modelzoo import ModelSpec
     from lucid2.recipes.appendix import Request, run
 
     output = tmp_path_factory.mktemp("reference")

@@ -9,7 +9,7 @@ import os
 import pytest
 from appendix_testlib import CHANNELS, LAYER, REPO_ROOT, temporaries, tree
 
-from lucid2.app_flags import ModelSpec
+from lucid2.modelzoo import ModelSpec
 from lucid2.recipes import appendix
 
 pytest.importorskip("apache_beam")

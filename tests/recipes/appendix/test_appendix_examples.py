@@ -7,14 +7,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lucid2.app_flags import ModelSpec
 from lucid2.misc.io import image_grid, png_bytes
-from lucid2.modelzoo import from_keras
-from lucid2.recipes.appendix import Settings, Task, WorkItem, Worker
-from lucid2.recipes.appendix.job import WorkerConfig
+from lucid2.modelzoo import ModelSpec, from_keras
+from lucid2.recipes.appendix import Settings, Task, WorkItem, Worker, WorkerConfig
+from lucid2.recipes.appendix import worker as worker_module
 from lucid2.recipes.appendix.store import example_paths, open_store
-from lucid2.recipes.dataset_examples import find_examples, list_image_files
-from lucid2.recipes.dataset_examples import search as search_module
+from lucid2.recipes.dataset_examples import find_examples, list_image_files, scan_layer
 from lucid2.recipes.dataset_examples.output import GRID_PADDING
 
 NUM_IMAGES = 7
@@ -49,9 +47,8 @@ def test_worker_ranks_a_layer_once_and_writes_each_channels_examples(tiny, photo
                           model=ModelSpec("tiny.keras", None, (0.0, 1.0), "RGB"),
                           fingerprint="unused", dataset=str(photos), num_examples=EXAMPLES)
     passes = []
-    scan = search_module._scan
-    monkeypatch.setattr(search_module, "_scan",
-                        lambda *args, **kw: passes.append(1) or scan(*args, **kw))
+    monkeypatch.setattr(worker_module, "scan_layer",
+                        lambda *args, **kw: passes.append(1) or scan_layer(*args, **kw))
     worker = Worker(config, model=tiny)
     worker.setup()
     tasks = [Task(WorkItem("conv", (0, 1, 2), seed=0), render=False, example_channels=(0, 1, 2)),

@@ -181,7 +181,7 @@ def test_browser_screenshots_are_not_blank(synthetic_gallery, chromium, tmp_path
 @pytest.mark.slow
 def test_real_weights_with_dataset_examples(shared_data, tmp_path):
     """conv2d0 on the real weights with a few photos: renders, examples, a working page."""
-    from lucid2.app_flags import ModelSpec
+    from lucid2.modelzoo import ModelSpec
     from lucid2.recipes.appendix import Request, Settings, run
 
     output = tmp_path / "real"

@@ -18,7 +18,7 @@ from appendix_testlib import (BATCH, CHANNELS, LAYER, SIZE, STEPS, cli_args, sub
                               temporaries, tree)
 from PIL import Image
 
-from lucid2.app_flags import ModelSpec
+from lucid2.modelzoo import ModelSpec
 from lucid2.recipes import appendix
 from lucid2.recipes.appendix import AppendixError, Request
 

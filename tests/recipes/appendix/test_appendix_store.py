@@ -56,9 +56,11 @@ def test_a_failed_write_leaves_nothing(tmp_path, backend, monkeypatch):
             raise Boom()
         monkeypatch.setattr(os, "replace", bad_replace)
     else:
+        from apache_beam.io.filesystems import FileSystems
+
         def bad_rename(sources, destinations):
             raise Boom()
-        monkeypatch.setattr(store._fs, "rename", bad_rename)
+        monkeypatch.setattr(FileSystems, "rename", bad_rename)
     with pytest.raises(Boom):
         store.write_bytes("a.json", b"new")
     assert store.read_bytes("a.json") == b"old"

@@ -17,7 +17,7 @@ from PIL import Image
 from lucid2.recipes.figures import (FIGURE_NAMES, diversity_figure, get_spec,
                                     preconditioning_figure, regularization_figure, run_figure,
                                     save_figure, steepest_descent_figure)
-from lucid2.recipes.figures.rendering import image_param, render_with_curve
+from lucid2.recipes.figures.optimization import figure_settings, optimize_with_curve
 
 SMOKE_STEPS = 4
 SMOKE_SIZE = 64
@@ -106,8 +106,8 @@ def test_preconditioning_records_curves(inception):
 
 def test_max_steps_env_caps_the_recorded_curves(inception, monkeypatch):
     monkeypatch.setenv("LUCID2_MAX_STEPS", "3")
-    run = render_with_curve(inception, "mixed4a:11", image_param(SMOKE_SIZE), steps=50, seed=0,
-                            transforms=[], checkpoints=2)
+    settings = figure_settings(steps=50, size=SMOKE_SIZE, seed=0, transforms="none")
+    run = optimize_with_curve(inception, "mixed4a:11", settings, checkpoints=2)
     assert len(run["curve"]) == 3 and [step for step, _ in run["clean"]] == [0, 1, 2, 3]
     assert run["images"].shape == (1, SMOKE_SIZE, SMOKE_SIZE, 3)
     # The curve is the objective before each step; the clean value at step 0 is the same

@@ -12,7 +12,8 @@ from lucid2.recipes.figures import (FIGURE_NAMES, FigureResult, Panel, get_spec,
                                     lucid_equivalent_weight, run_figure, save_figure, to_jsonable)
 from lucid2.recipes.figures import dataset as dataset_module
 from lucid2.recipes.figures.layout import GAP, wrap_text
-from lucid2.recipes.figures.rendering import check_units, step_thresholds
+from lucid2.recipes.figures.optimization import step_thresholds
+from lucid2.recipes.figures.units import check_units
 
 ISSUE_FIGURES = ("teaser", "objectives", "dataset_vs_optimization", "spectrum", "diversity",
                  "random_directions", "neuron_addition", "interpolation", "enemy",
