@@ -62,8 +62,7 @@ class Settings:
 
 def settings_from_flags(flag_values: flags.FlagValues = flags.FLAGS) -> Settings:
     """Checks the parsed flags without loading anything; app.UsageError says what is wrong."""
-    from lucid2.recipes.figures.dataset import default_image_source
-    from lucid2.recipes.figures.registry import FIGURE_NAMES, FIGURES
+    from lucid2.recipes.figures.registry import FIGURE_NAMES, FIGURES, default_image_source
 
     chosen = list(flag_values.figure or [])
     if flag_values.all and chosen:
@@ -126,7 +125,7 @@ def load_model(weights: str | None):
 
 def make_figures(settings: Settings, model=None) -> dict[str, dict[str, pathlib.Path]]:
     """Makes and saves each figure of ``settings``; returns the paths by figure name."""
-    from lucid2.recipes.figures.registry import run_figure
+    from lucid2.recipes.figures.run import run_figure
     from lucid2.recipes.figures.result import save_figure
 
     model = load_model(settings.weights) if model is None else model

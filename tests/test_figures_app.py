@@ -13,7 +13,7 @@ from program_testlib import app_settings, run_app
 
 from lucid2 import figures as figures_app
 from lucid2.recipes.figures import FIGURE_NAMES
-from lucid2.recipes.figures import dataset as dataset_module
+from lucid2.recipes.figures import registry as registry_module
 
 PHOTOS = 6  # dataset photos for the full run: enough for every column of the figures
 
@@ -41,7 +41,7 @@ def test_output_dir_must_not_be_a_file(tmp_path):
 
 
 def test_dataset_figures_need_images_when_there_is_no_default(monkeypatch, tmp_path):
-    monkeypatch.setattr(dataset_module, "default_image_source", lambda: None)
+    monkeypatch.setattr(registry_module, "default_image_source", lambda: None)
     with pytest.raises(app.UsageError, match="spectrum show dataset examples: pass --images"):
         _settings("--figure=teaser,spectrum", f"--output_dir={tmp_path}")
     # Figures without dataset examples do not need them.
@@ -49,7 +49,7 @@ def test_dataset_figures_need_images_when_there_is_no_default(monkeypatch, tmp_p
 
 
 def test_settings_defaults_and_overrides(monkeypatch, tmp_path):
-    monkeypatch.setattr(dataset_module, "default_image_source", lambda: tmp_path / "photos")
+    monkeypatch.setattr(registry_module, "default_image_source", lambda: tmp_path / "photos")
     settings = _settings("--all", f"--output_dir={tmp_path}", "--weights=none")
     assert settings.figures == FIGURE_NAMES
     assert settings.images == str(tmp_path / "photos")

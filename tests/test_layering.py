@@ -47,6 +47,8 @@ LAZY_IMPORTS = {
     "lucid2.recipes.appendix.beam_pipeline": "imports apache_beam, only for a Beam runner",
 }
 FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+# A package's table of names it re-exports lazily (read as imports of those modules).
+LAZY_EXPORTS_NAME = "LAZY_EXPORTS"
 
 
 # ------------------------------------------------------------------ the code base
@@ -166,6 +168,22 @@ class Codebase:
                 visit(child, local or isinstance(child, FUNCTION_NODES))
 
         visit(module.tree, False)
+        found.extend(self._lazy_exports(module))
+        return found
+
+    @staticmethod
+    def _lazy_exports(module: Module) -> list[Import]:
+        """A package's ``LAZY_EXPORTS = {name: module}`` (see lucid2.recipes.lazy_exports):
+        imports made on first use, which count here as the package's own."""
+        found = []
+        for node in module.tree.body:
+            if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict)
+                    and any(isinstance(t, ast.Name) and t.id == LAZY_EXPORTS_NAME
+                            for t in node.targets)):
+                for key, value in zip(node.value.keys, node.value.values):
+                    if isinstance(key, ast.Constant) and isinstance(value, ast.Constant):
+                        found.append(Import(module.name, value.value, (key.value,), key.lineno,
+                                            False, module.path))
         return found
 
     def _from_imports(self, module: Module, node: ast.ImportFrom, local: bool) -> list[Import]:
@@ -467,6 +485,8 @@ def test_rules_accept_a_clean_package(rule):
      "lucid2/__init__.py:1: lucid2 imports lucid2.misc; the root package"),
     ("layers", "lucid2/extra/__init__.py", "",
      "lucid2.extra is in no layer"),
+    ("layers", "lucid2/optvis/__init__.py", 'LAZY_EXPORTS = {"recipe": "lucid2.recipes.recipe"}\n',
+     "lucid2/optvis/__init__.py:1: lucid2.optvis (optvis) imports lucid2.recipes.recipe (recipes)"),
     ("apps", "lucid2/recipes/recipe.py", "from lucid2.app import main\n",
      "lucid2/recipes/recipe.py:1: library module lucid2.recipes.recipe imports the app module "
      "lucid2.app"),

@@ -4,20 +4,32 @@ Every figure family of the article is one call here (``teaser_figure``,
 ``diversity_figure``, ... or ``run_figure(name, model)``), returning a
 :class:`FigureResult` that :func:`save_figure` writes as PNG and JSON.
 Dataset examples live in :mod:`lucid2.recipes.dataset_examples`.
+
+The names below are imported on first use (see :mod:`lucid2.recipes.lazy_exports`),
+so that the apps' ``--help`` and ``--list`` stay instant.
 """
 
-from lucid2.recipes.figures import (FIGURE_NAMES, FIGURES, FigureResult, Panel,
-                                    dataset_vs_optimization_figure, diversity_figure,
-                                    enemy_figure, interpolation_figure, neuron_addition_figure,
-                                    objectives_figure, preconditioning_figure,
-                                    random_directions_figure, regularization_figure, run_figure,
-                                    save_figure, spectrum_figure, steepest_descent_figure,
-                                    teaser_figure)
+from lucid2.recipes.lazy_exports import lazy_exports
 
-__all__ = [
-    "FIGURES", "FIGURE_NAMES", "FigureResult", "Panel", "dataset_vs_optimization_figure",
-    "diversity_figure", "enemy_figure", "interpolation_figure", "neuron_addition_figure",
-    "objectives_figure", "preconditioning_figure", "random_directions_figure",
-    "regularization_figure", "run_figure", "save_figure", "spectrum_figure",
-    "steepest_descent_figure", "teaser_figure",
-]
+LAZY_EXPORTS = {
+    "FIGURES": "lucid2.recipes.figures",
+    "FIGURE_NAMES": "lucid2.recipes.figures",
+    "FigureResult": "lucid2.recipes.figures",
+    "Panel": "lucid2.recipes.figures",
+    "dataset_vs_optimization_figure": "lucid2.recipes.figures",
+    "diversity_figure": "lucid2.recipes.figures",
+    "enemy_figure": "lucid2.recipes.figures",
+    "interpolation_figure": "lucid2.recipes.figures",
+    "neuron_addition_figure": "lucid2.recipes.figures",
+    "objectives_figure": "lucid2.recipes.figures",
+    "preconditioning_figure": "lucid2.recipes.figures",
+    "random_directions_figure": "lucid2.recipes.figures",
+    "regularization_figure": "lucid2.recipes.figures",
+    "run_figure": "lucid2.recipes.figures",
+    "save_figure": "lucid2.recipes.figures",
+    "spectrum_figure": "lucid2.recipes.figures",
+    "steepest_descent_figure": "lucid2.recipes.figures",
+    "teaser_figure": "lucid2.recipes.figures",
+}
+__getattr__, __dir__ = lazy_exports(__name__, LAZY_EXPORTS)
+__all__ = sorted(LAZY_EXPORTS)

@@ -15,23 +15,45 @@ or ``python -m lucid2.appendix --help``. Output: one PNG and one JSON record
 per channel, a manifest, and a static HTML gallery (``index.html``). A rerun
 skips what is done; each channel's render depends only on the settings, its
 layer and its index, so resumed and sharded runs give the same bytes.
+
+The names below are imported on first use (see :mod:`lucid2.recipes.lazy_exports`),
+so that the apps' ``--help`` and ``--list`` stay instant.
 """
 
-from lucid2.recipes.appendix.gallery import build_gallery, index_html, layer_page_html
-from lucid2.recipes.appendix.job import (IN_PROCESS, Job, Request, finish, prepare,
-                                         resolve_layers, run, run_in_process)
-from lucid2.recipes.appendix.plan import (AppendixError, Settings, Task, WorkItem, item_seed,
-                                          pending_tasks, plan_items)
-from lucid2.recipes.appendix.progress import Progress, format_duration
-from lucid2.recipes.appendix.store import (BeamStore, LocalStore, Store, open_store,
-                                           read_manifest)
-from lucid2.recipes.appendix.worker import (Worker, WorkerConfig, load_model, make_renderer,
-                                            model_fingerprint, render_item)
+from lucid2.recipes.lazy_exports import lazy_exports
 
-__all__ = [
-    "IN_PROCESS", "AppendixError", "BeamStore", "Job", "LocalStore", "Progress", "Request",
-    "Settings", "Store", "Task", "WorkItem", "Worker", "WorkerConfig", "build_gallery", "finish",
-    "format_duration", "index_html", "item_seed", "layer_page_html", "load_model",
-    "make_renderer", "model_fingerprint", "open_store", "pending_tasks", "plan_items", "prepare",
-    "read_manifest", "render_item", "resolve_layers", "run", "run_in_process",
-]
+LAZY_EXPORTS = {
+    "build_gallery": "lucid2.recipes.appendix.gallery",
+    "index_html": "lucid2.recipes.appendix.gallery",
+    "layer_page_html": "lucid2.recipes.appendix.gallery",
+    "IN_PROCESS": "lucid2.recipes.appendix.job",
+    "Job": "lucid2.recipes.appendix.job",
+    "Request": "lucid2.recipes.appendix.job",
+    "finish": "lucid2.recipes.appendix.job",
+    "prepare": "lucid2.recipes.appendix.job",
+    "resolve_layers": "lucid2.recipes.appendix.job",
+    "run": "lucid2.recipes.appendix.job",
+    "run_in_process": "lucid2.recipes.appendix.job",
+    "AppendixError": "lucid2.recipes.appendix.plan",
+    "Settings": "lucid2.recipes.appendix.plan",
+    "Task": "lucid2.recipes.appendix.plan",
+    "WorkItem": "lucid2.recipes.appendix.plan",
+    "item_seed": "lucid2.recipes.appendix.plan",
+    "pending_tasks": "lucid2.recipes.appendix.plan",
+    "plan_items": "lucid2.recipes.appendix.plan",
+    "Progress": "lucid2.recipes.appendix.progress",
+    "format_duration": "lucid2.recipes.appendix.progress",
+    "BeamStore": "lucid2.recipes.appendix.store",
+    "LocalStore": "lucid2.recipes.appendix.store",
+    "Store": "lucid2.recipes.appendix.store",
+    "open_store": "lucid2.recipes.appendix.store",
+    "read_manifest": "lucid2.recipes.appendix.store",
+    "Worker": "lucid2.recipes.appendix.worker",
+    "WorkerConfig": "lucid2.recipes.appendix.worker",
+    "load_model": "lucid2.recipes.appendix.worker",
+    "make_renderer": "lucid2.recipes.appendix.worker",
+    "model_fingerprint": "lucid2.recipes.appendix.worker",
+    "render_item": "lucid2.recipes.appendix.worker",
+}
+__getattr__, __dir__ = lazy_exports(__name__, LAZY_EXPORTS)
+__all__ = sorted(LAZY_EXPORTS)

@@ -12,31 +12,46 @@ panels plus the numbers it measured); :func:`save_figure` writes
 
 From the command line: ``python -m lucid2.figures --figure=diversity --output_dir=out``
 (``--list`` names every figure).
+
+The names below are imported on first use (see :mod:`lucid2.recipes.lazy_exports`),
+so that the apps' ``--help`` and ``--list`` stay instant.
 """
 
-from lucid2.recipes.figures.dataset import (COMPARISON_UNITS, SPECTRUM_UNIT,
-                                            dataset_vs_optimization_figure,
-                                            default_image_source, spectrum_figure)
-from lucid2.recipes.figures.diversity import (DIVERSITY_UNITS, diversity_figure,
-                                              gram_cosine_similarity, lucid_equivalent_weight)
-from lucid2.recipes.figures.interaction import (interpolation_figure, neuron_addition_figure,
-                                                random_directions_figure)
-from lucid2.recipes.figures.layout import labeled_grid, line_plot
-from lucid2.recipes.figures.objectives import objectives_figure
-from lucid2.recipes.figures.preconditioning import preconditioning_figure, steepest_descent_figure
-from lucid2.recipes.figures.registry import (FIGURE_NAMES, FIGURES, FigureSpec, get_spec,
-                                             run_figure)
-from lucid2.recipes.figures.regularization import enemy_figure, regularization_figure
-from lucid2.recipes.figures.result import FigureResult, Panel, save_figure, to_jsonable
-from lucid2.recipes.figures.teaser import TEASER_GROUPS, teaser_figure
+from lucid2.recipes.lazy_exports import lazy_exports
 
-__all__ = [
-    "COMPARISON_UNITS", "DIVERSITY_UNITS", "FIGURES", "FIGURE_NAMES", "SPECTRUM_UNIT",
-    "TEASER_GROUPS", "FigureResult", "FigureSpec", "Panel", "dataset_vs_optimization_figure",
-    "default_image_source", "diversity_figure", "enemy_figure", "get_spec",
-    "gram_cosine_similarity", "interpolation_figure", "labeled_grid", "line_plot",
-    "lucid_equivalent_weight", "neuron_addition_figure", "objectives_figure",
-    "preconditioning_figure", "random_directions_figure", "regularization_figure",
-    "run_figure", "save_figure", "spectrum_figure", "steepest_descent_figure", "teaser_figure",
-    "to_jsonable",
-]
+LAZY_EXPORTS = {
+    "COMPARISON_UNITS": "lucid2.recipes.figures.dataset",
+    "SPECTRUM_UNIT": "lucid2.recipes.figures.dataset",
+    "dataset_vs_optimization_figure": "lucid2.recipes.figures.dataset",
+    "spectrum_figure": "lucid2.recipes.figures.dataset",
+    "DIVERSITY_UNITS": "lucid2.recipes.figures.diversity",
+    "diversity_figure": "lucid2.recipes.figures.diversity",
+    "gram_cosine_similarity": "lucid2.recipes.figures.diversity",
+    "lucid_equivalent_weight": "lucid2.recipes.figures.diversity",
+    "interpolation_figure": "lucid2.recipes.figures.interaction",
+    "neuron_addition_figure": "lucid2.recipes.figures.interaction",
+    "random_directions_figure": "lucid2.recipes.figures.interaction",
+    "labeled_grid": "lucid2.recipes.figures.layout",
+    "line_plot": "lucid2.recipes.figures.layout",
+    "objectives_figure": "lucid2.recipes.figures.objectives",
+    "preconditioning_figure": "lucid2.recipes.figures.preconditioning",
+    "steepest_descent_figure": "lucid2.recipes.figures.preconditioning",
+    "DEFAULT_SEED": "lucid2.recipes.figures.registry",
+    "FIGURES": "lucid2.recipes.figures.registry",
+    "FIGURE_NAMES": "lucid2.recipes.figures.registry",
+    "FigureSpec": "lucid2.recipes.figures.registry",
+    "default_image_source": "lucid2.recipes.figures.registry",
+    "get_spec": "lucid2.recipes.figures.registry",
+    "enemy_figure": "lucid2.recipes.figures.regularization",
+    "regularization_figure": "lucid2.recipes.figures.regularization",
+    "FigureResult": "lucid2.recipes.figures.result",
+    "Panel": "lucid2.recipes.figures.result",
+    "save_figure": "lucid2.recipes.figures.result",
+    "to_jsonable": "lucid2.recipes.figures.result",
+    "RECIPES": "lucid2.recipes.figures.run",
+    "run_figure": "lucid2.recipes.figures.run",
+    "TEASER_GROUPS": "lucid2.recipes.figures.teaser",
+    "teaser_figure": "lucid2.recipes.figures.teaser",
+}
+__getattr__, __dir__ = lazy_exports(__name__, LAZY_EXPORTS)
+__all__ = sorted(LAZY_EXPORTS)

@@ -15,8 +15,6 @@ Dataset examples come from :func:`lucid2.recipes.dataset_examples.find_examples`
 
 from __future__ import annotations
 
-import os
-import pathlib
 
 from lucid2.optvis import checks, objectives
 from lucid2.optvis.defaults import DEFAULT_SIZE, DEFAULT_STEPS
@@ -34,7 +32,6 @@ DEFAULT_SPECTRUM_EXAMPLES = 2  # examples per spectrum column
 # The near-zero set is searched this many times larger, so that both signs can be found.
 NEAR_ZERO_POOL_FACTOR = 4
 DATASET_IMAGE_SIZE = 224  # the network's training resolution
-SHARED_IMAGES = pathlib.Path("data") / "imagenet-samples"
 
 # Spectrum examples are ranked by the channel's spatial mean: a whole image's response has
 # either sign, whereas its strongest spot is almost always positive.
@@ -42,26 +39,6 @@ SPECTRUM_SCORE = "mean"
 
 SPECTRUM_COLUMNS = ("Negative optimized", "Minimum", "Slightly negative", "Slightly positive",
                     "Maximum", "Positive optimized")
-
-
-def default_image_source() -> pathlib.Path | None:
-    """The test photos of the shared data folder, if present.
-
-    Looks in ``$LUCID2_SHARED_DATA/imagenet-samples``, then
-    ``../shared/data/imagenet-samples`` beside the repository, then relative to
-    the current directory.
-    """
-    candidates = []
-    configured = os.environ.get("LUCID2_SHARED_DATA")
-    if configured:
-        candidates.append(pathlib.Path(configured) / SHARED_IMAGES.name)
-    repo = pathlib.Path(__file__).resolve().parents[3]
-    candidates.append(repo.parent / "shared" / SHARED_IMAGES)
-    candidates.append(pathlib.Path("..") / "shared" / SHARED_IMAGES)
-    for path in candidates:
-        if path.is_dir():
-            return path
-    return None
 
 
 def _search(model, unit: LayerChannel, images, k: int, reduce: str = "max") -> DatasetExamples:

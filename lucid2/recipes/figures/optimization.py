@@ -19,9 +19,9 @@ import tensorflow as tf
 from lucid2.optvis import checks, objectives
 from lucid2.optvis.render import max_steps_from_env
 from lucid2.optvis.settings import RenderSettings
+from lucid2.recipes.figures.registry import DEFAULT_SEED
 from lucid2.recipes.figures.units import LayerChannel
 
-DEFAULT_SEED = 0  # figures are reproducible unless told otherwise
 CURVE_CHECKPOINTS = 16  # clean measurements along a recorded curve
 
 

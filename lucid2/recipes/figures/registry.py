@@ -1,21 +1,19 @@
-"""Figure names -> recipe functions and their defaults; :func:`run_figure` runs one by name."""
+"""The article's figures by name: what ``--list`` shows and each figure's defaults.
+
+Nothing here loads TensorFlow, so the figures app can list and check figures
+instantly; :mod:`lucid2.recipes.figures.run` maps the names to the recipes.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+import os
+import pathlib
 
 from lucid2.optvis.defaults import DEFAULT_SIZE, DEFAULT_STEPS
-from lucid2.recipes.figures.dataset import dataset_vs_optimization_figure, spectrum_figure
-from lucid2.recipes.figures.diversity import diversity_figure
-from lucid2.recipes.figures.interaction import (interpolation_figure, neuron_addition_figure,
-                                                random_directions_figure)
-from lucid2.recipes.figures.objectives import objectives_figure
-from lucid2.recipes.figures.optimization import DEFAULT_SEED
-from lucid2.recipes.figures.preconditioning import preconditioning_figure, steepest_descent_figure
-from lucid2.recipes.figures.regularization import enemy_figure, regularization_figure
-from lucid2.recipes.figures.result import FigureResult
-from lucid2.recipes.figures.teaser import teaser_figure
+
+DEFAULT_SEED = 0  # figures are reproducible unless told otherwise
+SHARED_IMAGES = pathlib.Path("data") / "imagenet-samples"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,8 +21,9 @@ class FigureSpec:
     """A figure of the article.
 
     Attributes:
-      name: the figure's name (``--figure=NAME``, ``NAME.png``, ``NAME.json``).
-      function: the recipe, ``function(model, [images,] *, steps, size, seed)``.
+      name: the figure's name (``--figure=NAME``, ``NAME.png``, ``NAME.json``); its
+        recipe is ``lucid2.recipes.figures.run.RECIPES[name]``,
+        ``recipe(model, [images,] *, steps, size, seed)``.
       description: one line for ``--list``.
       steps: default optimization steps (None: the figure optimizes nothing).
       size: default image size in pixels.
@@ -32,7 +31,6 @@ class FigureSpec:
     """
 
     name: str
-    function: Callable[..., FigureResult]
     description: str
     steps: int | None = DEFAULT_STEPS
     size: int = DEFAULT_SIZE
@@ -40,29 +38,29 @@ class FigureSpec:
 
 
 _SPECS = (
-    FigureSpec("teaser", teaser_figure, "Edges, textures, patterns, parts and objects, from "
+    FigureSpec("teaser", "Edges, textures, patterns, parts and objects, from "
                "conv2d0 to mixed4e."),
-    FigureSpec("objectives", objectives_figure, "Neuron, channel, layer (DeepDream), class "
+    FigureSpec("objectives", "Neuron, channel, layer (DeepDream), class "
                "logit and class probability objectives."),
-    FigureSpec("dataset_vs_optimization", dataset_vs_optimization_figure, "mixed4a 6, 240, "
+    FigureSpec("dataset_vs_optimization", "mixed4a 6, 240, "
                "453, 492: dataset examples beside optimized images.", needs_images=True),
-    FigureSpec("spectrum", spectrum_figure, "mixed4a 492 from negative optimized through "
+    FigureSpec("spectrum", "mixed4a 492 from negative optimized through "
                "dataset examples to positive optimized.", needs_images=True),
-    FigureSpec("diversity", diversity_figure, "mixed4a 97 and 143, mixed5a 9, mixed4e 55: a "
+    FigureSpec("diversity", "mixed4a 97 and 143, mixed5a 9, mixed4e 55: a "
                "batch of 4 without and with the diversity term."),
-    FigureSpec("random_directions", random_directions_figure, "Random directions in mixed4a's "
+    FigureSpec("random_directions", "Random directions in mixed4a's "
                "activation space."),
-    FigureSpec("neuron_addition", neuron_addition_figure, "Two units alone and jointly "
+    FigureSpec("neuron_addition", "Two units alone and jointly "
                "optimized (mixed4a 476 + 460)."),
-    FigureSpec("interpolation", interpolation_figure, "Interpolating from mixed4a 476 to 460 "
+    FigureSpec("interpolation", "Interpolating from mixed4a 476 to 460 "
                "with shared parameters and alignment."),
-    FigureSpec("enemy", enemy_figure, "Unregularized pixel optimization: high-frequency "
+    FigureSpec("enemy", "Unregularized pixel optimization: high-frequency "
                "noise."),
-    FigureSpec("regularization", regularization_figure, "Frequency penalization (L1, total "
+    FigureSpec("regularization", "Frequency penalization (L1, total "
                "variation, blur) and transformation robustness."),
-    FigureSpec("preconditioning", preconditioning_figure, "Pixels vs Fourier vs Fourier + "
+    FigureSpec("preconditioning", "Pixels vs Fourier vs Fourier + "
                "color decorrelation at equal steps, with objective curves."),
-    FigureSpec("steepest_descent", steepest_descent_figure, "Steepest-ascent directions under "
+    FigureSpec("steepest_descent", "Steepest-ascent directions under "
                "the L2 and L-infinity metrics and in the decorrelated space.", steps=None),
 )
 FIGURES: dict[str, FigureSpec] = {spec.name: spec for spec in _SPECS}
@@ -76,20 +74,21 @@ def get_spec(name: str) -> FigureSpec:
     return FIGURES[name]
 
 
-def run_figure(name: str, model, *, steps: int | None = None, size: int | None = None,
-               seed: int = DEFAULT_SEED, images=None) -> FigureResult:
-    """Runs figure ``name`` with its defaults, overridden by ``steps`` and ``size``.
+def default_image_source() -> pathlib.Path | None:
+    """The test photos of the shared data folder, if present.
 
-    ``images`` is required by figures that show dataset examples
-    (``FIGURES[name].needs_images``) and ignored by the others.
+    Looks in ``$LUCID2_SHARED_DATA/imagenet-samples``, then
+    ``../shared/data/imagenet-samples`` beside the repository, then relative to
+    the current directory.
     """
-    spec = get_spec(name)
-    kwargs = {"size": spec.size if size is None else size, "seed": seed}
-    if spec.steps is not None or steps is not None:
-        kwargs["steps"] = spec.steps if steps is None else steps
-    if spec.needs_images:
-        if images is None:
-            raise ValueError(f"Figure {name!r} shows dataset examples: pass images (a folder of "
-                             "photos, a glob, files or an array).")
-        return spec.function(model, images, **kwargs)
-    return spec.function(model, **kwargs)
+    candidates = []
+    configured = os.environ.get("LUCID2_SHARED_DATA")
+    if configured:
+        candidates.append(pathlib.Path(configured) / SHARED_IMAGES.name)
+    repo = pathlib.Path(__file__).resolve().parents[3]
+    candidates.append(repo.parent / "shared" / SHARED_IMAGES)
+    candidates.append(pathlib.Path("..") / "shared" / SHARED_IMAGES)
+    for path in candidates:
+        if path.is_dir():
+            return path
+    return None

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lucid2.recipes.figures import (FIGURE_NAMES, FigureResult, Panel, get_spec,
+from lucid2.recipes.figures import (FIGURE_NAMES, RECIPES, FigureResult, Panel, get_spec,
                                     gram_cosine_similarity, labeled_grid, line_plot,
                                     lucid_equivalent_weight, run_figure, save_figure, to_jsonable)
-from lucid2.recipes.figures import dataset as dataset_module
+from lucid2.recipes.figures import registry as registry_module
 from lucid2.recipes.figures.layout import GAP, wrap_text
 from lucid2.recipes.figures.optimization import step_thresholds
 from lucid2.recipes.figures.units import check_units
@@ -152,9 +152,11 @@ def test_save_figure_writes_nothing_when_numbers_cannot_be_stored(tmp_path):
 # -------------------------------------------------------------- registry
 def test_registry_has_every_figure_of_the_issue():
     assert set(FIGURE_NAMES) == set(ISSUE_FIGURES)
+    # The catalog and the recipes name the same figures, in the same order.
+    assert tuple(RECIPES) == FIGURE_NAMES
     for name in FIGURE_NAMES:
         spec = get_spec(name)
-        assert spec.name == name and callable(spec.function) and spec.description
+        assert spec.name == name and callable(RECIPES[name]) and spec.description
     assert get_spec("spectrum").needs_images and not get_spec("teaser").needs_images
     assert get_spec("steepest_descent").steps is None and get_spec("diversity").steps == 512
     with pytest.raises(ValueError, match="Unknown figure 'nope'.*teaser"):
@@ -219,4 +221,4 @@ def test_lucid_equivalent_weight():
 def test_default_image_source_follows_the_environment(tmp_path, monkeypatch):
     (tmp_path / "imagenet-samples").mkdir()
     monkeypatch.setenv("LUCID2_SHARED_DATA", str(tmp_path))
-    assert dataset_module.default_image_source() == tmp_path / "imagenet-samples"
+    assert registry_module.default_image_source() == tmp_path / "imagenet-samples"
