@@ -24,11 +24,12 @@ import sys
 
 from absl import app, flags
 
-DEFAULT_SEED = 0
-
 
 def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
     """Defines the app's flags on ``flag_values`` (the global FLAGS when run as a program)."""
+    # The figure catalog loads no TensorFlow, so --help stays instant.
+    from lucid2.recipes.figures.registry import DEFAULT_SEED
+
     define = dict(flag_values=flag_values)
     flags.DEFINE_list("figure", None, "Figure name(s), comma-separated; see --list.", **define)
     flags.DEFINE_bool("all", False, "Make every figure.", **define)
