@@ -7,12 +7,16 @@ r"""Renders the appendix: every channel of every layer, resumable, in-process or
       --direct_num_workers=2 --direct_running_mode=multi_processing
   python -m lucid2.appendix --output_dir=gs://bucket/appendix --runner=DataflowRunner \
       --project=PROJECT --region=REGION --temp_location=gs://bucket/tmp --setup_file=./setup.py
+  python -m lucid2.appendix --verify --output_dir=out/appendix
 
 Writes one PNG and one JSON record per channel, a manifest and a static HTML
 gallery (open OUTPUT_DIR/index.html). Rerunning the same command resumes: it
-skips finished channels and re-renders interrupted batches; a manifest of
-other settings is refused. Flags this app does not know are Beam pipeline
-options, passed to the runner. ``LUCID2_MAX_STEPS`` caps ``--steps``.
+skips finished channels and re-renders interrupted batches and channels whose
+files do not match their records' checksums (it names them); a manifest of
+other settings is refused, and so is a second job on the same directory (a
+lock file). ``--verify`` checks a finished output without rendering: every
+damaged or missing file, exit status 1 if any. Flags this app does not know are
+Beam pipeline options, passed to the runner. ``LUCID2_MAX_STEPS`` caps ``--steps``.
 """
 
 from __future__ import annotations
@@ -22,9 +26,10 @@ import sys
 
 from absl import app, flags
 
-from lucid2 import app_flags
+from lucid2 import app_checks, app_flags
 
 IN_PROCESS = "InProcess"
+FILE_SCHEME = "file://"
 HARNESS_LOG_LEVEL = "default_sdk_harness_log_level"
 
 
@@ -58,6 +63,9 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
                          lower_bound=1, **define)
     flags.DEFINE_bool("gallery", True, "Write the HTML gallery (index.html) at the end.",
                       **define)
+    flags.DEFINE_bool("verify", False, "Check the finished output in --output_dir instead of "
+                      "rendering (no model is loaded): list every damaged or missing file, exit "
+                      "status 1 if there is any.", **define)
 
 
 def parse_flags(argv: list[str], flag_values: flags.FlagValues = flags.FLAGS) -> list[str]:
@@ -76,6 +84,10 @@ def request_from_flags(flag_values: flags.FlagValues = flags.FLAGS):
 
     if not flag_values.output_dir:
         raise app.UsageError("--output_dir is required, e.g. --output_dir=out/appendix.")
+    local = local_output_dir(flag_values.output_dir)
+    if local is not None:
+        # Now, before the model loads; URLs (gs://...) are left to Beam's filesystems.
+        app_checks.check_output_dir(local, "--output_dir")
     spec = app_flags.model_spec_from_flags(flag_values)
     try:
         settings = Settings(steps=flag_values.steps, size=flag_values.size,
@@ -89,6 +101,57 @@ def request_from_flags(flag_values: flags.FlagValues = flags.FLAGS):
                    num_examples=flag_values.num_examples)
 
 
+def local_output_dir(output_dir: str) -> str | None:
+    """The local path of ``output_dir`` (a path or a file:// URL), or None for other URLs."""
+    from lucid2.recipes.appendix.store import has_scheme
+
+    if output_dir.startswith(FILE_SCHEME):
+        return output_dir[len(FILE_SCHEME):]
+    return None if has_scheme(output_dir) else output_dir
+
+
+def interrupted_message(output_dir: str) -> str:
+    """What a Ctrl-C leaves: the channels finished so far (counted on a local output)."""
+    resume = "rerun the same command to resume"
+    local = local_output_dir(output_dir)
+    if local is None:
+        return f"{app_checks.INTERRUPTED}; the channels finished so far are kept: {resume}"
+    from lucid2.recipes.appendix.store import open_store, read_manifest, rendered_channels
+
+    try:
+        store = open_store(local)
+        manifest = read_manifest(store)
+        if manifest is None:
+            return f"{app_checks.INTERRUPTED} before any channel was rendered"
+        done = sum(map(len, rendered_channels(store, manifest["layers"]).values()))
+    except (Exception, KeyboardInterrupt):  # unreadable, or a second Ctrl-C: do not count
+        return f"{app_checks.INTERRUPTED}; the channels finished so far are kept: {resume}"
+    return (f"{app_checks.INTERRUPTED}; {done} finished channel(s) kept in {store.root}: "
+            f"{resume}")
+
+
+def verify(argv: list[str], flag_values: flags.FlagValues = flags.FLAGS) -> None:
+    """--verify: prints every problem of the output directory; AppendixFailed if any."""
+    if not flag_values.output_dir:
+        raise app.UsageError("--verify needs --output_dir, the appendix to check.")
+    if argv[1:]:
+        raise app.UsageError(f"Unknown flags or arguments: {' '.join(argv[1:])}.")
+    from lucid2.recipes.appendix import AppendixError, verify_output
+
+    try:
+        report = verify_output(flag_values.output_dir)
+    except AppendixError as error:
+        raise AppendixFailed(str(error)) from None
+    for line in report.lines():
+        print(line)
+    checked = f"{report.channels} channels in {report.layers} layer(s)"
+    if not report.ok:
+        raise AppendixFailed(f"{len(report.problems)} problem(s) in {report.root} "
+                             f"({checked} checked). Rerun the same command to repair them: "
+                             "it renders the damaged and missing channels again.")
+    print(f"{report.root}: intact ({checked}, manifest and gallery checked).")
+
+
 class AppendixFailed(SystemExit):
     """A problem found before rendering (layers, output directory, earlier run); exit status 1."""
 
@@ -96,7 +159,12 @@ class AppendixFailed(SystemExit):
         super().__init__(f"lucid2.appendix: error: {message}")
 
 
+@app_checks.app_main("lucid2.appendix")
 def main(argv: list[str], flag_values: flags.FlagValues = flags.FLAGS) -> None:
+    """Checks the flags and runs the job; Ctrl-C says what was kept (a rerun resumes)."""
+    if flag_values.verify:
+        verify(argv, flag_values)
+        return
     request = request_from_flags(flag_values)
     # What absl did not parse: Beam pipeline options (also in "--flag value" form).
     pipeline_args = list(argv[1:])
@@ -119,6 +187,8 @@ def main(argv: list[str], flag_values: flags.FlagValues = flags.FLAGS) -> None:
                        gallery=flag_values.gallery)
     except AppendixError as error:
         raise AppendixFailed(str(error)) from None
+    except KeyboardInterrupt:
+        raise app_checks.Interrupted(interrupted_message(request.output_dir)) from None
     if flag_values.gallery:
         from lucid2.recipes.appendix import open_store
 

@@ -13,7 +13,7 @@ import sys
 
 from absl import app, flags
 
-from lucid2 import app_flags
+from lucid2 import app_checks, app_flags
 
 FLAGS = flags.FLAGS
 app_flags.define_model_flags()
@@ -30,7 +30,26 @@ def _softmax(logits):
     return exp / exp.sum(axis=-1, keepdims=True)
 
 
+def _load_images(paths: list[str], size: int) -> list:
+    """Every image as RGB resized to size x size; a UsageError naming each file that fails."""
+    from lucid2.misc.io import ImageLoadError, load_image
+
+    images, problems = [], []
+    for path in paths:
+        try:
+            images.append(load_image(path, size=(size, size)))
+        except (ImageLoadError, OSError) as error:
+            # One line per run, however the decoder worded its message.
+            problems.append(" ".join(str(error).split()))
+    if problems:
+        raise app.UsageError(f"{len(problems)} of {len(paths)} image(s) cannot be loaded: "
+                             + " ".join(problems))
+    return images
+
+
+@app_checks.app_main("lucid2.classify")
 def main(argv: list[str]) -> int:
+    """Classifies each image argument; Ctrl-C ends it with one line."""
     paths = argv[1:]
     if not paths:
         raise app.UsageError("Give one or more image paths: python -m lucid2.classify IMAGE...")
@@ -41,11 +60,11 @@ def main(argv: list[str]) -> int:
 
     import numpy as np
 
-    from lucid2.misc.io import load_image
     from lucid2.modelzoo import load_from_spec
 
+    # The images are read before the model loads: a bad file fails in a moment.
+    images = np.stack(_load_images(paths, FLAGS.size))
     model = load_from_spec(spec)
-    images = np.stack([load_image(p, size=(FLAGS.size, FLAGS.size)) for p in paths])
     outputs = model.predict(images)
     if outputs.ndim != 2:
         raise app.UsageError(f"The model's output has shape {outputs.shape}; classify needs "

@@ -9,9 +9,10 @@ r"""Finds the dataset examples of a channel: the images that drive it most, leas
 
 Writes LAYER_CHANNEL_{top,bottom,near_zero,spectrum}.png (receptive-field patches)
 and LAYER_CHANNEL.json (scores, positions, boxes, files) to --output_dir. Image
-files that cannot be read are skipped with a warning and listed under
-"skipped" in the JSON; the run fails when none can be read. Flags, the image
-list, the layer and the channel are checked before any image is processed.
+files that cannot be read are skipped with a warning that says why and listed
+under "skipped" in the JSON; the run fails, naming them, when none can be read.
+Flags, the image list (up to its first readable file), the layer and the
+channel are checked before any image is processed.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import sys
 
 from absl import app, flags
 
-from lucid2 import app_flags
+from lucid2 import app_checks, app_flags
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("layer", None, "Layer name, e.g. mixed4a or mixed4a_pre_relu (negative "
@@ -54,18 +55,25 @@ def _parse_neuron(text: str | None):
     return x, y
 
 
+@app_checks.app_main("lucid2.dataset_examples")
 def main(argv: list[str]) -> int:
+    """Checks the flags, searches the images, saves the grids and the JSON (all or none)."""
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}; use --images.")
     spec = app_flags.model_spec_from_flags()
     neuron = _parse_neuron(FLAGS.neuron)
+    # Now, not after the search: a file in the way, a folder that cannot be written.
+    output_dir = app_checks.check_output_dir(FLAGS.output_dir, "--output_dir")
 
     from lucid2.modelzoo import load_from_spec
-    from lucid2.recipes.dataset_examples import (check_unit, find_examples, list_image_files,
+    from lucid2.recipes.dataset_examples import (UnreadableImagesError, check_readable,
+                                                 check_unit, find_examples, list_image_files,
                                                  save_examples)
 
     try:
         paths = list_image_files(FLAGS.images)
+        # Before the model loads: fails when not one file's header is a loadable image.
+        check_readable(paths)
     except (ValueError, FileNotFoundError) as error:
         raise app.UsageError(f"--images: {error}")
 
@@ -76,10 +84,14 @@ def main(argv: list[str]) -> int:
     except ValueError as error:
         raise app.UsageError(str(error))
 
-    result = find_examples(model, FLAGS.layer, FLAGS.channel, paths, neuron=neuron, k=FLAGS.k,
-                           reduce=FLAGS.reduce, batch_size=FLAGS.batch_size,
-                           image_size=FLAGS.image_size, progress=FLAGS.progress)
-    written = save_examples(result, FLAGS.output_dir)
+    try:
+        result = find_examples(model, FLAGS.layer, FLAGS.channel, paths, neuron=neuron,
+                               k=FLAGS.k, reduce=FLAGS.reduce, batch_size=FLAGS.batch_size,
+                               image_size=FLAGS.image_size, progress=FLAGS.progress)
+    except UnreadableImagesError as error:  # headers fine, but no file's pixels decode
+        raise app.UsageError(f"--images: {error}")
+    with app_checks.saving_to(output_dir), app_checks.removing_new_files(output_dir):
+        written = save_examples(result, output_dir)
     best = result.top[0]
     print(f"{result.num_images} images searched ({len(result.skipped)} skipped); top "
           f"activation {best.activation:.4g} in {best.source}")

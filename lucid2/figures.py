@@ -24,6 +24,8 @@ import sys
 
 from absl import app, flags
 
+from lucid2 import app_checks
+
 
 def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
     """Defines the app's flags on ``flag_values`` (the global FLAGS when run as a program)."""
@@ -80,9 +82,8 @@ def settings_from_flags(flag_values: flags.FlagValues = flags.FLAGS) -> Settings
     figures = tuple(dict.fromkeys(chosen))
     if not flag_values.output_dir:
         raise app.UsageError("--output_dir is required: the directory for the PNGs and JSONs.")
-    output_dir = pathlib.Path(flag_values.output_dir)
-    if output_dir.exists() and not output_dir.is_dir():
-        raise app.UsageError(f"--output_dir {str(output_dir)!r} exists and is not a directory.")
+    # Now, not after the first figure's render: a file in the way, a folder not writable.
+    output_dir = app_checks.check_output_dir(flag_values.output_dir, "--output_dir")
     from lucid2.optvis.render import max_steps_from_env
 
     try:
@@ -124,20 +125,44 @@ def load_model(weights: str | None):
         raise FigureError(f"cannot load InceptionV1 weights {weights!r}: {error}") from error
 
 
-def make_figures(settings: Settings, model=None) -> dict[str, dict[str, pathlib.Path]]:
-    """Makes and saves each figure of ``settings``; returns the paths by figure name."""
-    from lucid2.recipes.figures.run import run_figure
-    from lucid2.recipes.figures.result import save_figure
+def _kept(written: dict, output_dir: pathlib.Path) -> str:
+    """What a failed or interrupted run leaves: the figures finished before it."""
+    if not written:
+        return app_checks.NOTHING_WRITTEN
+    return f"kept the finished figure(s) {', '.join(written)} in {str(output_dir)!r}"
 
-    model = load_model(settings.weights) if model is None else model
-    written = {}
-    for name in settings.figures:
-        try:
-            result = run_figure(name, model, steps=settings.steps, size=settings.size,
-                                seed=settings.seed, images=settings.images)
-        except (ValueError, TypeError) as error:
-            raise FigureError(f"figure {name!r}: {error}") from error
-        written[name] = save_figure(result, settings.output_dir)
+
+def make_figures(settings: Settings, model=None) -> dict[str, dict[str, pathlib.Path]]:
+    """Makes and saves each figure of ``settings``; returns the paths by figure name.
+
+    Each figure is saved whole or not at all. Ctrl-C raises
+    :class:`lucid2.app_checks.Interrupted` and a full disk
+    :class:`lucid2.app_checks.OutputFull`, both saying which figures were kept.
+    """
+    from lucid2.recipes.figures.result import save_figure
+    from lucid2.recipes.figures.run import run_figure
+
+    output_dir = settings.output_dir
+    written: dict[str, dict[str, pathlib.Path]] = {}
+    doing = "loading the model"
+    try:
+        model = load_model(settings.weights) if model is None else model
+        for name in settings.figures:
+            doing = f"making figure {name!r}"
+            try:
+                result = run_figure(name, model, steps=settings.steps, size=settings.size,
+                                    seed=settings.seed, images=settings.images)
+            except (ValueError, TypeError) as error:
+                raise FigureError(f"figure {name!r}: {error}") from error
+            kept = f"figure {name!r} not saved, {_kept(written, output_dir)}"
+            with app_checks.saving_to(output_dir, kept=kept), \
+                    app_checks.removing_new_files(output_dir):
+                written[name] = save_figure(result, output_dir)
+    except app_checks.Interrupted:
+        raise
+    except KeyboardInterrupt:
+        raise app_checks.Interrupted(f"{app_checks.INTERRUPTED} while {doing}; "
+                                     f"{_kept(written, output_dir)}") from None
     return written
 
 
@@ -154,14 +179,16 @@ def list_figures() -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str]) -> None:
+@app_checks.app_main("lucid2.figures")
+def main(argv: list[str], flag_values: flags.FlagValues = flags.FLAGS) -> None:
+    """Lists or makes the figures; Ctrl-C and a full disk end it with one line."""
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}; all options are "
                              "flags, e.g. --figure=teaser --output_dir=out.")
-    if flags.FLAGS.list:
+    if flag_values.list:
         print(list_figures())
         return
-    settings = settings_from_flags(flags.FLAGS)
+    settings = settings_from_flags(flag_values)
     written = make_figures(settings)
     for name, paths in written.items():
         print(f"{name}: {os.fspath(paths['composite'])} {os.fspath(paths['json'])}")

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from absl import app, flags
 
-from lucid2 import app_flags
+from lucid2 import app_checks, app_flags
 # Constants only: defining the flags loads no TensorFlow, so --help stays instant.
 from lucid2.optvis.defaults import (DEFAULT_BATCH, DEFAULT_DECORRELATE, DEFAULT_LEARNING_RATE,
                                     DEFAULT_PARAM, DEFAULT_SIZE, DEFAULT_STEPS,
@@ -94,8 +94,8 @@ def settings_from_flags(flag_values: flags.FlagValues = flags.FLAGS) -> Settings
     output = pathlib.Path(flag_values.output)
     if output.suffix.lower() not in OUTPUT_SUFFIXES:
         raise app.UsageError(f"--output must be a .png file, got {flag_values.output!r}.")
-    if not output.parent.is_dir():
-        raise app.UsageError(f"--output: the folder {str(output.parent)!r} does not exist.")
+    # Now, not after a render of minutes: a folder that is missing or cannot be written.
+    app_checks.check_output_file(output, "--output")
     try:
         max_steps_from_env()
     except ValueError as error:
@@ -132,7 +132,9 @@ def render(settings: Settings) -> pathlib.Path:
     """Builds the model, renders and saves the PNG; returns its path.
 
     Model loading and objective validation errors (unknown layer, channel out
-    of range, ...) raise :class:`RenderError` with a one-line message.
+    of range, ...) raise :class:`RenderError` with a one-line message. Ctrl-C
+    while rendering raises :class:`lucid2.app_checks.Interrupted` with the step
+    reached; a full disk, :class:`lucid2.app_checks.OutputFull`.
     """
     from lucid2.misc.io import save_image
 
@@ -145,15 +147,20 @@ def render(settings: Settings) -> pathlib.Path:
         renderer = settings.rendering.renderer(model, settings.objective)
     except (ValueError, TypeError) as error:
         raise RenderError(str(error)) from error
-    images = renderer.run((settings.rendering.steps,), verbose=settings.verbose)
-    return save_image(images[-1], settings.output)
+    with app_checks.reporting_steps(lambda: renderer.steps_done):
+        images = renderer.run((settings.rendering.steps,), verbose=settings.verbose)
+    # About the PNG's size: one byte per pixel and channel (the grid's padding aside).
+    with app_checks.saving_to(settings.output, needed_bytes=images[-1].size):
+        return save_image(images[-1], settings.output)
 
 
-def main(argv: list[str]) -> None:
+@app_checks.app_main("lucid2.render")
+def main(argv: list[str], flag_values: flags.FlagValues = flags.FLAGS) -> None:
+    """Checks the flags, renders, saves; Ctrl-C and a full disk end it with one line."""
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}; all options are "
                              "flags, e.g. --objective=mixed4a:97 --output=vis.png.")
-    settings = settings_from_flags(flags.FLAGS)
+    settings = settings_from_flags(flag_values)
     path = render(settings)
     print(f"Saved {os.fspath(path)}")
 

@@ -9,7 +9,9 @@ import pathlib
 import subprocess
 import sys
 from types import ModuleType
+from typing import Callable
 
+import pytest
 from absl import flags
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -23,6 +25,34 @@ def run_app(module: str, *args: str, env_extra: dict[str, str] | None = None,
                **(env_extra or {}))
     return subprocess.run([sys.executable, "-m", module, *args], capture_output=True,
                           text=True, env=env, timeout=timeout)
+
+
+def run_app_after(setup: str, module: str, *args: str,
+                  env_extra: dict[str, str] | None = None,
+                  timeout: float = APP_TIMEOUT_SECONDS) -> subprocess.CompletedProcess:
+    """Like :func:`run_app`, but runs the Python code ``setup`` in the app's process first
+    (to inject a failure: a full disk, a Ctrl-C), then the app as ``python -m module``."""
+    launch = (f"{setup}\nimport runpy, sys\nsys.argv = [{module!r}, *sys.argv[1:]]\n"
+              f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)\n")
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), TF_CPP_MIN_LOG_LEVEL="2",
+               **(env_extra or {}))
+    return subprocess.run([sys.executable, "-c", launch, *args], capture_output=True,
+                          text=True, env=env, timeout=timeout)
+
+
+def app_exit(main: Callable[..., object], *args, **kwargs) -> SystemExit:
+    """The SystemExit that ``main(*args, **kwargs)`` ends with (an app's main in-process).
+
+    A Ctrl-C that escapes it fails the test: left to propagate, a KeyboardInterrupt would
+    stop the whole pytest run instead.
+    """
+    try:
+        main(*args, **kwargs)
+    except SystemExit as exit_:
+        return exit_
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C escaped the app's main: no one-line message, no exit status 130.")
+    pytest.fail("The app's main returned; it should have exited.")
 
 
 def app_settings(app: ModuleType, *args: str):

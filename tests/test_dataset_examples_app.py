@@ -7,14 +7,44 @@ import shutil
 import keras
 import numpy as np
 import pytest
+from image_testlib import truncated_jpeg_bytes, write_bad_images
 from PIL import Image
-from program_testlib import run_app
+from program_testlib import run_app, run_app_after
 
 NUM_IMAGES = 6
 SIZE = 32
+# Injected into the app's process: a real SIGINT as the search starts.
+CTRL_C_IN_SEARCH = """
+import os, signal, time
+import lucid2.recipes.dataset_examples as examples
+
+def find_examples(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(60)  # the signal interrupts this at once
+examples.find_examples = find_examples
+"""
+# Injected into the app's process: the device fills up at the second image saved.
+DISK_FULL_AT_SECOND_SAVE = """
+import errno, os
+from PIL import Image
+save, saves = Image.Image.save, []
+
+def full_device(image, fp, *args, **kwargs):
+    saves.append(fp)
+    if len(saves) == 2:
+        with open(fp, "wb") as handle:
+            handle.write(b"partial")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), fp)
+    return save(image, fp, *args, **kwargs)
+Image.Image.save = full_device
+"""
 
 
 _app = functools.partial(run_app, "lucid2.dataset_examples")
+
+
+def _app_after(setup: str, *args: str):
+    return run_app_after(setup, "lucid2.dataset_examples", *args)
 
 
 @pytest.fixture(scope="module")
@@ -117,3 +147,73 @@ def test_inceptionv1_mixed4a_492_on_sample_photos(shared_data, tmp_path):
     assert {e["source"] for e in record["top"]} <= {str(p) for p in subset}
     with Image.open(out / "mixed4a_pre_relu_492_top.png") as grid:
         assert grid.size == (4 * 171 + 3 * 4, 171)
+
+
+# --------------------------------------------------------- 1. unwritable output
+@pytest.mark.parametrize("case, message", [
+    ("proc", "--output_dir: cannot create '/proc/out': '/proc' does not accept new files"),
+    ("file", "--output_dir: '{tmp}/file.txt' exists and is not a directory"),
+    ("under_a_file", "--output_dir: '{tmp}/file.txt' is a file, not a folder"),
+])
+def test_unwritable_output_dir_fails_before_the_model_loads(tiny_setup, tmp_path, case,
+                                                            message):
+    _, images = tiny_setup
+    (tmp_path / "file.txt").write_text("x")
+    output_dir = {"proc": "/proc/out", "file": tmp_path / "file.txt",
+                  "under_a_file": tmp_path / "file.txt" / "out"}[case]
+    # A model file that does not exist: loading it first would fail with another message.
+    result = _app(*_tiny_args(tmp_path / "missing.keras", images, output_dir))
+    assert result.returncode == 1
+    assert message.format(tmp=tmp_path) in result.stderr
+    assert "missing.keras" not in result.stderr
+
+
+# ---------------------------------------------------------------------- 2. Ctrl-C
+def test_ctrl_c_exits_130_with_one_line_and_writes_nothing(tiny_setup, tmp_path):
+    model_path, images = tiny_setup
+    out = tmp_path / "out"
+    result = _app_after(CTRL_C_IN_SEARCH, *_tiny_args(model_path, images, out))
+    assert result.returncode == 130, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == \
+        "lucid2.dataset_examples: interrupted; nothing written"
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+# ------------------------------------------------------------------- 3. disk full
+def test_disk_full_while_saving_is_one_line_and_leaves_nothing(tiny_setup, tmp_path):
+    model_path, images = tiny_setup
+    out = tmp_path / "out"
+    result = _app_after(DISK_FULL_AT_SECOND_SAVE, *_tiny_args(model_path, images, out))
+    assert result.returncode == 1, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"lucid2.dataset_examples: error: no space left to write '{out}': "
+                           "the device is full (")
+    assert last.endswith(" free); nothing written.")
+    assert "Traceback" not in result.stderr
+    assert not out.exists()  # the first grid, the partial second and the folder are gone
+
+
+# ----------------------------------------------------------- unreadable image files
+def test_a_folder_of_corrupt_files_is_a_clear_error(tiny_setup, tmp_path):
+    model_path, _ = tiny_setup
+    bad = write_bad_images(tmp_path / "bad")
+    bad.pop("truncated").unlink()  # its header reads; that case comes below
+    # No header reads: refused before the model loads (this model file does not exist).
+    result = _app(*_tiny_args(tmp_path / "missing.keras", bad["text"].parent, tmp_path / "out"))
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("--images: None of the images could be read (3 image files)")
+    for kind in ("text", "empty", "bomb"):
+        assert repr(str(bad[kind])) in line
+    # Headers read but no pixels decode: refused after the search, as clearly.
+    cut = tmp_path / "cut"
+    cut.mkdir()
+    for i in range(2):
+        (cut / f"cut_{i}.jpg").write_bytes(truncated_jpeg_bytes(seed=i))
+    result = _app(*_tiny_args(model_path, cut, tmp_path / "out"))
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("--images: None of the images could be read (2 image files)")
+    assert f"{str(cut / 'cut_0.jpg')!r} (its image data is damaged or truncated" in line
+    assert not (tmp_path / "out").exists()

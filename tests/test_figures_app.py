@@ -1,25 +1,54 @@
 """``python -m lucid2.figures``: flag checks before the model loads, --list, and full runs."""
 
+import errno
 import functools
 import json
+import os
 import pathlib
+import re
 import shutil
 
 import numpy as np
 import pytest
 from absl import app, flags
 from PIL import Image
-from program_testlib import app_settings, run_app
+from program_testlib import app_exit, app_settings, run_app
 
 from lucid2 import figures as figures_app
 from lucid2.recipes.figures import FIGURE_NAMES
 from lucid2.recipes.figures import registry as registry_module
+from lucid2.recipes.figures import run as run_module
+from lucid2.recipes.figures.result import FigureResult, Panel
 
 PHOTOS = 6  # dataset photos for the full run: enough for every column of the figures
+IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+PANEL_SIZE = 8
 
 
 _run_app = functools.partial(run_app, "lucid2.figures", timeout=900)
 _settings = functools.partial(app_settings, figures_app)
+
+
+def _main(*args: str) -> None:
+    """The app's main on its own parsed flags (as ``python -m lucid2.figures`` runs it)."""
+    values = flags.FlagValues()
+    figures_app.define_flags(values)
+    values(["lucid2.figures", *args])
+    figures_app.main(["lucid2.figures"], values)
+
+
+def _small_figure(name: str, *args, **kwargs) -> FigureResult:
+    """A two-panel figure made in no time, in place of a real one."""
+    panel = np.full((PANEL_SIZE, PANEL_SIZE, 3), 0.5, np.float32)
+    return FigureResult(name=name, title=name, grid=((Panel("a", panel), Panel("b", panel)),),
+                        numbers={"value": 1.0})
+
+
+@pytest.fixture
+def quick_figures(monkeypatch):
+    """No model and small figures: what the app does around them is under test."""
+    monkeypatch.setattr(figures_app, "load_model", lambda weights: object())
+    monkeypatch.setattr(run_module, "run_figure", _small_figure)
 
 
 @pytest.mark.parametrize("args,message", [
@@ -121,3 +150,85 @@ def test_command_line_all_figures_with_real_weights(shared_data, tmp_path):
     _check_outputs(output, FIGURE_NAMES, 64)
     record = json.loads((output / "teaser.json").read_text())
     assert record["settings"]["steps"] == 4  # capped by LUCID2_MAX_STEPS
+
+
+# --------------------------------------------------------- 1. unwritable output
+@pytest.mark.parametrize("case, message", [
+    ("proc", "--output_dir: cannot write in '/proc': '/proc' does not accept new files"),
+    ("proc_child", "--output_dir: cannot create '/proc/out': '/proc' does not accept new "
+                   "files"),
+    ("under_a_file", "--output_dir: '{tmp}/file.txt' is a file, not a folder, so "
+                     "'{tmp}/file.txt/out' cannot be created"),
+    pytest.param("read_only", "--output_dir: cannot write in '{tmp}/read_only': permission "
+                 "denied", marks=pytest.mark.skipif(IS_ROOT, reason="root ignores permissions")),
+])
+def test_unwritable_output_dir_is_refused_with_the_flags(tmp_path, case, message):
+    (tmp_path / "file.txt").write_text("x")
+    (tmp_path / "read_only").mkdir(mode=0o555)
+    output_dir = {"proc": "/proc", "proc_child": "/proc/out",
+                  "under_a_file": tmp_path / "file.txt" / "out",
+                  "read_only": tmp_path / "read_only"}[case]
+    with pytest.raises(app.UsageError) as error:
+        _settings("--figure=teaser", f"--output_dir={output_dir}")
+    assert message.format(tmp=tmp_path) in str(error.value)
+
+
+# ---------------------------------------------------------------------- 2. Ctrl-C
+def test_ctrl_c_says_which_figures_were_kept_and_exits_130(tmp_path, monkeypatch, capsys,
+                                                            quick_figures):
+    def interrupted_second(name, *args, **kwargs):
+        if name == "enemy":
+            raise KeyboardInterrupt
+        return _small_figure(name)
+
+    monkeypatch.setattr(run_module, "run_figure", interrupted_second)
+    output = tmp_path / "out"
+    exit_info = app_exit(_main, "--figure=teaser,enemy", f"--output_dir={output}",
+                         "--weights=none")
+    assert exit_info.code == 130
+    assert capsys.readouterr().err == (
+        "lucid2.figures: interrupted while making figure 'enemy'; kept the finished "
+        f"figure(s) teaser in '{output}'\n")
+    assert sorted(p.name for p in output.iterdir()) == \
+        ["teaser.json", "teaser.png", "teaser_panels"]
+
+
+def test_ctrl_c_before_any_figure_writes_nothing(tmp_path, monkeypatch, capsys, quick_figures):
+    def interrupted(weights):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(figures_app, "load_model", interrupted)
+    exit_info = app_exit(_main, "--figure=teaser", f"--output_dir={tmp_path / 'out'}")
+    assert exit_info.code == 130
+    assert capsys.readouterr().err == \
+        "lucid2.figures: interrupted while loading the model; nothing written\n"
+    assert not (tmp_path / "out").exists()
+
+
+# ------------------------------------------------------------------- 3. disk full
+def test_disk_full_removes_the_unfinished_figure_and_says_what_is_kept(tmp_path, monkeypatch,
+                                                                       quick_figures):
+    save = Image.Image.save
+    saves = []
+
+    def full_on_the_fifth_save(image, fp, *args, **kwargs):
+        # teaser: composite and two panels; enemy: its composite, then the device is full.
+        saves.append(fp)
+        if len(saves) == 5:
+            with open(fp, "wb") as handle:
+                handle.write(b"\x89PNG partial")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), fp)
+        return save(image, fp, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "save", full_on_the_fifth_save)
+    output = tmp_path / "out"
+    exit_info = app_exit(_main, "--figure=teaser,enemy", f"--output_dir={output}")
+    message = str(exit_info.code)
+    assert re.fullmatch(
+        rf"lucid2\.figures: error: no space left to write '{re.escape(str(output))}': the "
+        r"device is full \([0-9.]+ [KMGT]?B free\); figure 'enemy' not saved, kept the "
+        rf"finished figure\(s\) teaser in '{re.escape(str(output))}'\.", message), message
+    # Nothing of enemy (no composite, no panels folder, no temporary); teaser whole.
+    assert sorted(p.name for p in output.iterdir()) == \
+        ["teaser.json", "teaser.png", "teaser_panels"]
+    assert len(list((output / "teaser_panels").iterdir())) == 2

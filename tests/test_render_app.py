@@ -1,21 +1,43 @@
 """``python -m lucid2.render``: flag checks before the model loads, and a full run."""
 
+import errno
 import functools
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
 
 import keras
 import numpy as np
 import pytest
 from absl import app, flags
-from program_testlib import app_settings, run_app
+from PIL import Image
+from program_testlib import REPO_ROOT, app_exit, app_settings, run_app
 
-from lucid2 import render as render_app
 from lucid2 import app_flags
+from lucid2 import render as render_app
 from lucid2.modelzoo import VisionModel
+from lucid2.optvis.render import Renderer
 from lucid2.optvis.settings import RenderSettings
+
+IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+SIGINT_STARTUP_TIMEOUT = 120
+SIGINT_EXIT_TIMEOUT = 60
+STEPS_BEFORE_SIGINT_S = 1.0
 
 
 _run_app = functools.partial(run_app, "lucid2.render")
 _settings = functools.partial(app_settings, render_app)
+
+
+def _main(*args: str) -> None:
+    """The app's main on its own parsed flags (as ``python -m lucid2.render`` runs it)."""
+    values = flags.FlagValues()
+    render_app.define_flags(values)
+    values(["lucid2.render", *args])
+    render_app.main(["lucid2.render"], values)
 
 
 def _tiny_model():
@@ -132,3 +154,117 @@ def test_command_line_render_with_real_weights(shared_data, tmp_path):
     from lucid2.misc.io import load_image
     image = load_image(output)
     assert image.shape == (64, 64, 3) and np.isfinite(image).all()
+
+
+# --------------------------------------------------------- 1. unwritable output
+@pytest.mark.parametrize("case, message", [
+    ("proc", "--output: cannot write '/proc/x.png': '/proc' does not accept new files"),
+    ("under_a_file", "--output: '{tmp}/file.txt' is a file, not a folder"),
+    ("directory", "--output: '{tmp}/dir.png' is a directory, not a file"),
+    ("missing_folder", "--output: the folder '{tmp}/missing' does not exist"),
+    pytest.param("read_only", "--output: cannot write '{tmp}/read_only/x.png': permission "
+                 "denied", marks=pytest.mark.skipif(IS_ROOT, reason="root ignores permissions")),
+])
+def test_unwritable_output_is_refused_with_the_flags(tmp_path, case, message):
+    (tmp_path / "file.txt").write_text("x")
+    (tmp_path / "dir.png").mkdir()
+    (tmp_path / "read_only").mkdir(mode=0o555)
+    output = {"proc": "/proc/x.png", "under_a_file": tmp_path / "file.txt" / "x.png",
+              "directory": tmp_path / "dir.png", "missing_folder": tmp_path / "missing" / "x.png",
+              "read_only": tmp_path / "read_only" / "x.png"}[case]
+    with pytest.raises(app.UsageError) as error:
+        _settings("--objective=mixed4a:97", f"--output={output}")
+    assert message.format(tmp=tmp_path) in str(error.value)
+
+
+def test_unwritable_output_fails_before_the_model_loads():
+    # Weights that do not exist: loading them first would fail with another message.
+    result = _run_app("--objective=mixed4a:97", "--output=/proc/x.png",
+                      "--weights=/nonexistent/weights")
+    assert result.returncode == 1
+    assert "--output: cannot write '/proc/x.png'" in result.stderr
+    assert "nonexistent" not in result.stderr
+
+
+# ---------------------------------------------------------------------- 2. Ctrl-C
+def test_ctrl_c_reports_the_step_exits_130_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("LUCID2_MAX_STEPS", raising=False)
+    monkeypatch.setattr(render_app, "build_model", lambda *args: _tiny_model())
+    check_finite = Renderer.check_finite
+
+    def interrupt_at_step_3(renderer):
+        # --verbose checks every step: Ctrl-C lands right after step 3.
+        check_finite(renderer)
+        if renderer.steps_done == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(Renderer, "check_finite", interrupt_at_step_3)
+    output = tmp_path / "v.png"
+    exit_info = app_exit(_main, "--objective=conv:1", f"--output={output}", "--steps=50",
+                         "--size=16", "--param=pixel", "--transforms=none", "--verbose")
+    assert exit_info.code == 130
+    assert capsys.readouterr().err == "lucid2.render: interrupted at step 3; nothing written\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def tiny_model_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "tiny.keras"
+    _tiny_model().keras_model.save(path)
+    return path
+
+
+def test_ctrl_c_in_a_running_render_exits_130_without_a_traceback(tmp_path, tiny_model_file):
+    """A real SIGINT, mid-render: one line, status 130, no TensorFlow traceback, no file."""
+    output = tmp_path / "v.png"
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), TF_CPP_MIN_LOG_LEVEL="2",
+               PYTHONUNBUFFERED="1")
+    env.pop("LUCID2_MAX_STEPS", None)
+    errors = tmp_path / "stderr.txt"  # a file, not a pipe nobody reads while it runs
+    with open(errors, "w") as stderr_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "lucid2.render", f"--model={tiny_model_file}",
+             "--value_range=0,1", "--objective=conv:1", "--steps=10000000", "--size=16",
+             "--param=pixel", "--transforms=none", "--verbose", f"--output={output}"],
+            stdout=subprocess.PIPE, stderr=stderr_file, text=True, env=env)
+    try:
+        deadline = time.monotonic() + SIGINT_STARTUP_TIMEOUT
+        line = ""
+        while not line.startswith("Rendering"):  # printed as the optimization starts
+            assert time.monotonic() < deadline and process.poll() is None, "no render started"
+            line = process.stdout.readline()
+        time.sleep(STEPS_BEFORE_SIGINT_S)
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=SIGINT_EXIT_TIMEOUT)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    stderr = errors.read_text()
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert re.search(r"^lucid2\.render: interrupted at step \d+; nothing written$",
+                     stderr.strip().splitlines()[-1])
+    assert not output.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["stderr.txt"]
+
+
+# ------------------------------------------------------------------- 3. disk full
+def test_disk_full_while_saving_is_one_line_exit_1_and_leaves_nothing(tmp_path, monkeypatch):
+    monkeypatch.delenv("LUCID2_MAX_STEPS", raising=False)
+    monkeypatch.setattr(render_app, "build_model", lambda *args: _tiny_model())
+
+    def full_device(image, fp, *args, **kwargs):
+        with open(fp, "wb") as handle:  # part of the PNG gets out, then the device is full
+            handle.write(b"\x89PNG partial")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), fp)
+
+    monkeypatch.setattr(Image.Image, "save", full_device)
+    output = tmp_path / "v.png"
+    exit_info = app_exit(_main, "--objective=conv:1", f"--output={output}", "--steps=2",
+                         "--size=16", "--param=pixel", "--transforms=none")
+    message = str(exit_info.code)
+    # 16 x 16 pixels, 3 channels: about 768 bytes of PNG.
+    assert re.fullmatch(rf"lucid2\.render: error: no space left to write '{re.escape(str(output))}'"
+                        r": it needs about 768 B, [0-9.]+ [KMGT]?B free; nothing written\.",
+                        message), message
+    assert list(tmp_path.iterdir()) == []  # no PNG, no temporary

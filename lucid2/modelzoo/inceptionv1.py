@@ -36,6 +36,11 @@ class InceptionV1(VisionModel):
         folder of soumith/inception.torch or lucid2's converted ``.npz``; or
         None for a randomly initialized network.
       cache_dir: where downloaded weights are cached (default: the Keras cache).
+      download_timeout_s: for "imagenet" or a URL: seconds the whole download
+        may take, every source and retry included (default:
+        ``$LUCID2_DOWNLOAD_TIMEOUT``, else 60; ``math.inf`` for no limit).
+      download_progress: show the download's progress on standard error; False
+        for quiet.
       lrn_implementation: how the two local response normalizations are computed, with
         the same numbers: "auto" (TensorFlow's kernels on GPU, XLA-compiled on CPU),
         "xla", "ops" (plain TensorFlow ops, nothing compiled) or "tensorflow" (see
@@ -48,12 +53,16 @@ class InceptionV1(VisionModel):
     main_layers = MAIN_LAYERS
 
     def __init__(self, weights: str | os.PathLike | None = "imagenet", *,
-                 cache_dir: str | os.PathLike | None = None, lrn_implementation: str = "auto"):
+                 cache_dir: str | os.PathLike | None = None,
+                 download_timeout_s: float | None = None, download_progress: bool = True,
+                 lrn_implementation: str = "auto"):
         lrn_implementation = kernels.check_lrn_implementation(lrn_implementation)
         weight_set = None
         if weights is not None:
             # Weights are loaded and verified before the (slower) graph is built.
-            weight_set = load_weights(weights, graph.weight_shapes(), cache_dir=cache_dir)
+            weight_set = load_weights(weights, graph.weight_shapes(), cache_dir=cache_dir,
+                                      download_timeout_s=download_timeout_s,
+                                      download_progress=download_progress)
         keras_model = graph.build_inception_v1(lrn_implementation=lrn_implementation)
         if weight_set is not None:
             graph.assign_weights(keras_model, weight_set.tensors)

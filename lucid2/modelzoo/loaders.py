@@ -22,7 +22,9 @@ What each source gives:
 * a plain TensorFlow SavedModel (:func:`load_saved_model`): Keras 3 cannot
   rebuild layers from a SavedModel's graph, so the layers are the *outputs of
   the serving signature* (one layer per named output, e.g. ``logits``). Inner
-  activations are reachable only when the signature exports them as outputs.
+  activations are reachable only when the signature exports them as outputs;
+  asking for another layer raises a ValueError listing the outputs and saying
+  how to export a model whose inner layers are reachable.
   A directory that holds a ``.keras`` file is loaded from that file instead,
   with all its layers.
 * a TF-Hub handle or local hub-format SavedModel (:func:`load_hub`): loaded
@@ -35,6 +37,7 @@ What each source gives:
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import os
 import re
@@ -46,6 +49,9 @@ import tensorflow as tf
 
 from lucid2.modelzoo.base import CHANNEL_ORDERS, VisionModel, validate_value_range
 from lucid2.modelzoo.inceptionv1 import InceptionV1
+from lucid2.modelzoo.model_files import (KERAS_FILE_SUFFIXES, KERAS_ZIP_SUFFIX,
+                                         SAVED_MODEL_FILES, load_keras_file, not_a_model_directory,
+                                         restore_saved_model)
 
 try:
     import tensorflow_hub as hub
@@ -53,9 +59,7 @@ except ImportError:  # a broken install; load_hub() says what to install
     hub = None
 
 VALUE_RANGE_EXAMPLES = "(0, 1), (-1, 1), (0, 255) or (-117, 138)"
-KERAS_FILE_SUFFIXES = (".keras", ".h5", ".hdf5")
 DEFAULT_WEIGHTS = "imagenet"  # what load() gives InceptionV1 unless told otherwise
-SAVED_MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
 # A TF1 Hub module directory carries this file next to its saved_model.pb.
 TF1_HUB_MODULE_FILE = "tfhub_module.pb"
 REMOTE_PREFIXES = ("https://", "http://", "gs://")
@@ -72,6 +76,11 @@ INPUT_LAYER_NAME = "images"
 SERVING_SIGNATURE = "serving_default"
 TF1_HUB_SIGNATURE = "default"
 CALL_ENDPOINT = "__call__"
+KIND_SAVED_MODEL = "SavedModel"
+KIND_HUB = "TF-Hub module"
+# Close matches suggested for a misspelled output name.
+MAX_SUGGESTIONS = 5
+SUGGESTION_CUTOFF = 0.6
 
 ACCEPTED_MODELS = (
     "'inceptionv1', a keras.Model, a path to a .keras/.h5 file or a SavedModel directory, "
@@ -176,8 +185,7 @@ def _check_image_input(model: keras.Model) -> None:
 
 def _load_keras_file(path: str, *, value_range, channel_order, labels, logits_layer, name,
                      custom_objects) -> VisionModel:
-    # compile=False: optimizer and loss are irrelevant here and may need custom code.
-    model = keras.saving.load_model(path, compile=False, custom_objects=custom_objects)
+    model = load_keras_file(path, custom_objects)
     return from_keras(model, value_range=value_range, channel_order=channel_order, labels=labels,
                       logits_layer=logits_layer, name=name)
 
@@ -332,14 +340,34 @@ class RestoredVisionModel(VisionModel):
 
     def __init__(self, keras_model: keras.Model, *, hidden_layer: str,
                  output_layers: Mapping[str, str], primary_layer: str | None, source: str,
-                 **kwargs):
+                 source_kind: str = KIND_SAVED_MODEL, endpoint: str | None = None, **kwargs):
+        # Set before the base class checks logits_layer, which may need them for its message.
+        self.output_layers = dict(output_layers)
+        self.primary_layer = primary_layer
+        self.source = source
+        self.source_kind = source_kind
+        self.endpoint = endpoint or source
         super().__init__(keras_model, **kwargs)
         # The wrapper returns a dict of tensors, not one activation: only its
         # per-output Identity layers are meaningful layers.
         self._layers.pop(hidden_layer, None)
-        self.output_layers = dict(output_layers)
-        self.primary_layer = primary_layer
-        self.source = source
+
+    def check_layer(self, name: str) -> None:
+        """Raises a ValueError saying that only the function's outputs are layers, and how to
+        export a model whose inner layers are reachable, when ``name`` is not one of them."""
+        if not isinstance(name, str) or name in self._layers:
+            super().check_layer(name)
+            return
+        outputs = sorted(self.output_layers.values())
+        close = difflib.get_close_matches(name, outputs, n=MAX_SUGGESTIONS,
+                                          cutoff=SUGGESTION_CUTOFF)
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        raise ValueError(
+            f"Model {self.name!r} has no layer {name!r}.{hint} {self.endpoint} exposes only its "
+            f"outputs as layers: {', '.join(outputs)}. Keras 3 cannot rebuild the layers of a "
+            f"{self.source_kind} from its TensorFlow graph, so an inner activation is reachable "
+            f"only when the function returns it. To reach {name!r}, "
+            + _reach_inner_layer_advice(name, self.source_kind))
 
     def full_model(self) -> keras.Model:
         """A model from [0, 1] RGB images to the primary output."""
@@ -351,8 +379,22 @@ class RestoredVisionModel(VisionModel):
         return self.submodel(self.primary_layer)
 
 
+def _reach_inner_layer_advice(layer: str, source_kind: str) -> str:
+    """How to get a model whose layer ``layer`` lucid2 can reach (the end of a sentence)."""
+    export = (
+        "export a Keras model whose outputs include it, e.g. keras.Model(net.input, "
+        f"{{{layer!r}: net.get_layer({layer!r}).output, 'output': net.output}}).export(path) "
+        "(each output becomes a layer; load it with output_key='output'), or save the Keras "
+        "model with net.save('model.keras') and load that file, which keeps every layer.")
+    if source_kind == KIND_HUB:
+        return ("load the original Keras model instead (from_keras, or a .keras file), or "
+                + export)
+    return export
+
+
 def _wrap_endpoint(endpoint: _Endpoint, *, value_range, channel_order, input_size, output_key,
-                   labels, logits_layer, name: str, source: str) -> RestoredVisionModel:
+                   labels, logits_layer, name: str, source: str,
+                   source_kind: str) -> RestoredVisionModel:
     size = input_size
     if size is not None and endpoint.spatial_size is not None and size != endpoint.spatial_size:
         raise ValueError(
@@ -395,7 +437,8 @@ def _wrap_endpoint(endpoint: _Endpoint, *, value_range, channel_order, input_siz
     return RestoredVisionModel(
         keras_model, hidden_layer=wrapper.name, output_layers=layer_names,
         primary_layer=layer_names[primary_key] if primary_key is not None else None,
-        source=source, value_range=value_range, channel_order=channel_order, labels=labels,
+        source=source, source_kind=source_kind, endpoint=endpoint.description,
+        value_range=value_range, channel_order=channel_order, labels=labels,
         logits_layer=logits_layer, layer_kinds={n: "output" for n in layer_names.values()},
         name=name)
 
@@ -480,17 +523,15 @@ def _restore_saved_model(path: str, signature: str | None, *, value_range, chann
                          input_size, output_key, labels, logits_layer, name) -> VisionModel:
     """A plain SavedModel directory restored with TensorFlow and wrapped as one function."""
     if not _saved_model_dir(path):
-        raise ValueError(
-            f"{path!r} is neither a Keras file ({', '.join(KERAS_FILE_SUFFIXES)}) nor a SavedModel "
-            f"directory (no {' or '.join(SAVED_MODEL_FILES)} in it).")
-    source = f"SavedModel {path!r}"
-    restored = tf.saved_model.load(path)
+        raise not_a_model_directory(path)
+    source = f"{KIND_SAVED_MODEL} {path!r}"
+    restored = restore_saved_model(path)
     endpoint = _select_endpoint(restored, signature, source,
                                 (SERVING_SIGNATURE, CALL_ENDPOINT, TF1_HUB_SIGNATURE))
     return _wrap_endpoint(endpoint, value_range=value_range, channel_order=channel_order,
                           input_size=input_size, output_key=output_key, labels=labels,
                           logits_layer=logits_layer, name=name or _display_name(path),
-                          source=source)
+                          source=source, source_kind=KIND_SAVED_MODEL)
 
 
 def _keras_file_in(path: str) -> str | None:
@@ -499,9 +540,9 @@ def _keras_file_in(path: str) -> str | None:
         if path.lower().endswith(KERAS_FILE_SUFFIXES):
             return path
         raise ValueError(
-            f"{path!r} is not a Keras file ({', '.join(KERAS_FILE_SUFFIXES)}) nor a SavedModel "
-            "directory.")
-    found = sorted(f for f in os.listdir(path) if f.lower().endswith(".keras"))
+            f"{path!r} is not a Keras file (its name does not end in "
+            f"{', '.join(KERAS_FILE_SUFFIXES)}) nor a SavedModel directory.")
+    found = sorted(f for f in os.listdir(path) if f.lower().endswith(KERAS_ZIP_SUFFIX))
     if len(found) > 1:
         raise ValueError(
             f"{path!r} holds several Keras files ({', '.join(found)}); pass the one to load.")
@@ -557,13 +598,14 @@ def load_hub(handle_or_path: str | os.PathLike, *, value_range: Sequence[float],
     if hub is None:
         raise ImportError("load_hub needs the tensorflow_hub package: pip install "
                           "tensorflow-hub.")
-    source = f"TF-Hub module {handle!r}"
+    source = f"{KIND_HUB} {handle!r}"
     restored = hub.load(handle, tags=tags)
     endpoint = _select_endpoint(restored, signature, source,
                                 (CALL_ENDPOINT, TF1_HUB_SIGNATURE, SERVING_SIGNATURE))
     return _wrap_endpoint(endpoint, value_range=low_high, channel_order=order, input_size=size,
                           output_key=output_key, labels=labels, logits_layer=logits_layer,
-                          name=name or _hub_display_name(handle), source=source)
+                          name=name or _hub_display_name(handle), source=source,
+                          source_kind=KIND_HUB)
 
 
 def _hub_display_name(handle: str) -> str:

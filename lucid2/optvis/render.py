@@ -2,9 +2,15 @@
 
 Everything is validated before anything compiles: the objective against the
 model (layer names, channels, ``batch=`` targets, image size), the
-parameterization's shape, the thresholds. Then one ``tf.function`` step is
-traced per render (never retraced across steps or thresholds) that computes
-the network only up to the deepest layer the objective reads.
+parameterization's shape, the thresholds, the optimizer's learning rate, and
+the size of the images the model receives after the transforms (a model with a
+fixed input size gets exactly that size; images too small for a requested
+layer are refused with the smallest size that works, see
+:mod:`lucid2.optvis.sizes`). Then one ``tf.function`` step is traced per render
+(never retraced across steps or thresholds) that computes the network only up
+to the deepest layer the objective reads. The step also notes the first step
+whose objective or updated parameterization is NaN or infinite; rendering stops
+there with :class:`NonFiniteObjectiveError`.
 
 Lucid's behaviour, in TensorFlow 2 terms:
 
@@ -35,7 +41,7 @@ from lucid2.misc.io import save_gif
 from lucid2.optvis import checks
 from lucid2.optvis import objectives as objectives_lib
 from lucid2.optvis.defaults import DEFAULT_LEARNING_RATE, DEFAULT_SIZE, DEFAULT_STEPS
-from lucid2.optvis import param, transform
+from lucid2.optvis import param, sizes, transform
 from lucid2.optvis.model_api import RenderableModel, require_renderable
 from lucid2.optvis.redirected_relu import redirected_relus
 
@@ -44,6 +50,9 @@ DEFAULT_REDIRECT_STEPS = 16
 MAX_STEPS_ENV = "LUCID2_MAX_STEPS"
 # Reading a value from the device costs a sync; look for NaNs this often.
 NONFINITE_CHECK_EVERY = 32
+# What became non-finite, as bits of the step's record.
+NONFINITE_OBJECTIVE = 1
+NONFINITE_PARAMETERIZATION = 2
 # Returned RGBA renders are composited over white unless keep_alpha=True.
 ALPHA_BACKGROUND = 1.0
 RGB_CHANNELS = 3
@@ -51,7 +60,7 @@ RGBA_CHANNELS = 4
 
 
 class NonFiniteObjectiveError(FloatingPointError):
-    """The objective became NaN or infinite during rendering."""
+    """The objective or the image parameterization became NaN or infinite during rendering."""
 
 
 # ---------------------------------------------------------------- validation
@@ -164,7 +173,22 @@ def _make_optimizer(optimizer) -> keras.optimizers.Optimizer:
         raise ValueError(
             "The optimizer was already used for other variables; pass a fresh optimizer or a "
             "function creating one, e.g. optimizer=lambda: keras.optimizers.Adam(0.05).")
+    _check_learning_rate(optimizer)
     return optimizer
+
+
+def _check_learning_rate(optimizer: keras.optimizers.Optimizer) -> None:
+    """A NaN or infinite learning rate turns the images into NaNs at the first update."""
+    # A schedule is read at the optimizer's current step (0); later values are covered by
+    # the finiteness check of every step.
+    try:
+        rate = float(np.asarray(keras.ops.convert_to_numpy(optimizer.learning_rate)))
+    except (TypeError, ValueError):
+        return  # not a number before the first step: the step's check covers it
+    if not np.isfinite(rate):
+        raise ValueError(
+            f"The optimizer's learning rate is {rate}; it must be a finite number, e.g. "
+            f"keras.optimizers.Adam({DEFAULT_LEARNING_RATE}).")
 
 
 def _summary_metadata(plugin: str, data_class: int):
@@ -225,11 +249,11 @@ class Renderer:
             keras.utils.set_random_seed(seed)
         self.param = _make_param(param_f)
         self.image_shape = _param_shape(self.param)
-        model_shape = self.image_shape[:3] + (RGB_CHANNELS,)
-        self.objective.validate(self.model, model_shape)
-        self.layers = self.objective.required_layers(self.model, self.image_shape)
-        for name in self.layers:
-            self.model.output_shape(name, model_shape)
+        # What the model receives: the transformed size when the transforms give one.
+        model_shape = sizes.model_image_shape(self.image_shape, self._transform)
+        self.layers = self._requested_layers()
+        sizes.check_image_size(self.model, self.layers, self.image_shape, self._transform)
+        self.objective.validate(self.model, model_shape)  # output shapes of every layer too
         self._submodel = self.model.submodel(list(self.layers)) if self.layers else None
         self._rng = (tf.random.Generator.from_seed(seed) if seed is not None
                      else tf.random.Generator.from_non_deterministic_state())
@@ -241,12 +265,39 @@ class Renderer:
         self._steps = tf.Variable(0, dtype=tf.int64, trainable=False, name="render_steps")
         self._first_nonfinite = tf.Variable(-1, dtype=tf.int64, trainable=False,
                                             name="first_nonfinite_step")
+        # NONFINITE_* bits: what was not finite at that step.
+        self._nonfinite_parts = tf.Variable(0, dtype=tf.int32, trainable=False,
+                                            name="nonfinite_parts")
         self.trace_count = 0
         # No autograph: the step has no data-dependent Python control flow, and user
         # objectives should run as written.
         # A closure, not the bound method: TensorFlow's retracing warning would count the
         # (single) traces of every Renderer's step as retraces of one function.
         self._step_fn = tf.function(lambda: self._step(), autograph=False)
+
+    def _requested_layers(self) -> tuple[str, ...]:
+        """The layers the objective reads, their names checked against the model."""
+        try:
+            layers = self.objective.required_layers(self.model, self.image_shape)
+        except ValueError:
+            # A custom objective finds its layers by a probe on images of the
+            # parameterization's size, which fails when they are too small: say so, with
+            # the size that works, when the declared layers show it.
+            declared: dict[str, None] = {}
+            for leaf in self.objective.leaves():
+                try:
+                    declared.update(dict.fromkeys(leaf.layer_names(self.model, None)))
+                except ValueError:
+                    continue  # not declared: only its probe knows
+            declared.pop(objectives_lib.INPUT, None)
+            for name in declared:
+                self.model.check_layer(name)
+            sizes.check_image_size(self.model, tuple(declared), self.image_shape,
+                                   self._transform)
+            raise
+        for name in layers:
+            self.model.check_layer(name)
+        return layers
 
     # ------------------------------------------------------------- the step
     def _forward(self, images: tf.Tensor) -> tf.Tensor:
@@ -293,9 +344,26 @@ class Renderer:
         self.optimizer.apply_gradients(
             [(g, v) for g, v in zip(gradients, self._variables) if g is not None])
         self._steps.assign_add(1)
-        bad = tf.logical_and(tf.logical_not(tf.math.is_finite(value)), self._first_nonfinite < 0)
-        self._first_nonfinite.assign(tf.where(bad, self._steps, self._first_nonfinite))
+        self._note_nonfinite(value)
         return value
+
+    def _note_nonfinite(self, value: tf.Tensor) -> None:
+        """Records the first step whose objective or updated variables are not finite.
+
+        In the step's graph (no host sync): one reduction over the variables, read
+        after the optimizer's update (TensorFlow orders a function's variable reads
+        after its earlier writes). A NaN learning rate, or a gradient that is NaN
+        where the objective is not (the square root of 0), shows only there.
+        """
+        variables_finite = [tf.reduce_all(tf.math.is_finite(v)) for v in self._variables
+                            if v.dtype.is_floating]
+        parts = tf.where(tf.math.is_finite(value), 0, NONFINITE_OBJECTIVE)
+        if variables_finite:
+            parts += tf.where(tf.reduce_all(tf.stack(variables_finite)), 0,
+                              NONFINITE_PARAMETERIZATION)
+        first = tf.logical_and(parts > 0, self._first_nonfinite < 0)
+        self._first_nonfinite.assign(tf.where(first, self._steps, self._first_nonfinite))
+        self._nonfinite_parts.assign(tf.where(first, parts, self._nonfinite_parts))
 
     def step(self) -> tf.Tensor:
         """Runs one optimization step; returns the objective's value before the update."""
@@ -306,13 +374,24 @@ class Renderer:
         return int(self._steps.numpy())
 
     def check_finite(self) -> None:
-        """Raises NonFiniteObjectiveError naming the first step whose objective was not finite."""
+        """Raises NonFiniteObjectiveError naming the first step whose objective, or whose
+        updated image parameterization, was not finite, and which of them."""
         bad_step = int(self._first_nonfinite.numpy())
-        if bad_step >= 0:
-            raise NonFiniteObjectiveError(
-                f"The objective {self.objective!r} became non-finite (NaN or inf) at step "
-                f"{bad_step}; stopped. Check the objective (e.g. a division that can reach 0) "
-                "or lower the learning rate.")
+        if bad_step < 0:
+            return
+        parts = int(self._nonfinite_parts.numpy())
+        what = []
+        if parts & NONFINITE_OBJECTIVE:
+            what.append(f"the objective {self.objective!r}")
+        if parts & NONFINITE_PARAMETERIZATION:
+            what.append("the image parameterization's variables, and so the images, "
+                        "after that step's update")
+        text = " and ".join(what)
+        raise NonFiniteObjectiveError(
+            f"{text[0].upper()}{text[1:]} became NaN or infinite at step {bad_step}; "
+            "stopped. Check the objective and its gradient (e.g. a division that can reach 0, "
+            "the square root or log of 0) and the optimizer (a NaN or too large learning "
+            "rate).")
 
     def images(self, keep_alpha: bool = False) -> np.ndarray:
         """The current untransformed images, float32 in [0, 1]: (N, H, W, 3), or RGBA
@@ -423,9 +502,13 @@ def render_vis(model: RenderableModel, objective, param_f=None, optimizer=None,
       images; (N, H, W, 4) with ``keep_alpha`` and an RGBA parameterization).
 
     Raises:
-      ValueError: for an invalid objective, parameterization, thresholds, etc.,
-        before anything is compiled.
-      NonFiniteObjectiveError: when the objective becomes NaN or infinite.
+      ValueError: for an invalid objective, parameterization, thresholds, learning
+        rate, etc., and for images the model cannot take after the transforms (a
+        fixed input size, or too small for a requested layer: the message gives the
+        smallest size that works), before anything is compiled.
+      NonFiniteObjectiveError: when the objective or the parameterization becomes NaN
+        or infinite (checked every ``NONFINITE_CHECK_EVERY`` steps, at thresholds and
+        with ``verbose``).
     """
     check_thresholds(thresholds)
     max_steps_from_env()

@@ -22,6 +22,13 @@ random scale and a random rotation, as in ``standard_transforms``) as one
 bilinear resampling with the same random draws (see :func:`compose`), with
 :func:`lucid2.kernels.warp`. A transform of your own joins that fused path by
 subclassing :class:`AffineTransform`.
+
+Sizes: every built-in transform states the smallest and largest output size it
+can give for an input size (:meth:`TransformBase.smallest_size`,
+:meth:`TransformBase.largest_size`; :func:`smallest_output_size` and
+:func:`largest_output_size` for any transform, None when it cannot tell, e.g. a
+plain function), so that a render checks what the model will receive before
+compiling anything.
 """
 
 from __future__ import annotations
@@ -36,6 +43,8 @@ from lucid2 import kernels
 from lucid2.optvis import checks
 
 Transform = Callable[[tf.Tensor, tf.random.Generator], tf.Tensor]
+# (height, width) of images; None where a size is not known.
+Size = tuple[int, int]
 
 PAD_MODES = ("constant", "reflect", "symmetric")
 ANGLE_UNITS = ("degrees", "radians")
@@ -79,6 +88,19 @@ class TransformBase:
     def apply(self, images: tf.Tensor, rng: tf.random.Generator) -> tf.Tensor:
         """The transform of checked float32 (N, H, W, C) ``images``."""
         raise NotImplementedError(f"{type(self).__name__} must implement apply(images, rng).")
+
+    def largest_size(self, hw: Size | None) -> Size | None:
+        """The largest output (height, width) over all random draws for inputs of size
+        ``hw`` (None: not known); None when the transform cannot tell.
+
+        Raises ValueError when inputs of size ``hw`` are too small for the transform.
+        """
+        return None
+
+    def smallest_size(self, hw: Size | None) -> Size | None:
+        """The smallest output (height, width) over all random draws for inputs of size
+        ``hw`` (None: not known); None when the transform cannot tell."""
+        return None
 
 
 class Geometry(NamedTuple):
@@ -126,8 +148,9 @@ class AffineTransform(TransformBase):
         it samples (None for the identity), and the output geometry."""
         raise NotImplementedError(f"{type(self).__name__} must implement affine(rng, geometry).")
 
-    def largest_size(self, hw: tuple[int, int]) -> tuple[int, int]:
-        """The largest output (height, width) for inputs of size ``hw``."""
+    def largest_size(self, hw: Size | None) -> Size | None:
+        """The largest output (height, width) for inputs of size ``hw`` (always given
+        within a fused run)."""
         raise NotImplementedError(f"{type(self).__name__} must implement largest_size(hw).")
 
     def border_after(self, border: Border | None) -> Border | None:
@@ -176,7 +199,16 @@ class _Pad(AffineTransform):
                                 geometry.width + 2 * self.w, static_hw)
 
     def largest_size(self, hw):
+        if hw is None:
+            return None
+        if self.mode == "reflect" and min(hw) <= self.w:
+            raise ValueError(
+                f"Reflect padding by {self.w} needs images larger than {self.w} pixels, "
+                f"got spatial size {tuple(hw)}.")
         return hw[0] + 2 * self.w, hw[1] + 2 * self.w
+
+    def smallest_size(self, hw):
+        return self.largest_size(hw)  # the size does not depend on random draws
 
     def border_after(self, border):
         # Only a constant pad with a numeric fill makes (or widens) a known border.
@@ -250,7 +282,13 @@ class _Jitter(AffineTransform):
                                   geometry.width - self.d, static_hw)
 
     def largest_size(self, hw):
+        if hw is None:
+            return None
+        self._check_static(tuple(hw))
         return hw[0] - self.d, hw[1] - self.d
+
+    def smallest_size(self, hw):
+        return self.largest_size(hw)  # every draw crops exactly d pixels
 
     def border_after(self, border):
         if border is None:
@@ -316,10 +354,15 @@ class _RandomScale(AffineTransform):
                            [zero, zero, one]])
         return matrix[None], Geometry(geometry.n, size[0], size[1], (None, None))
 
+    def _sizes(self, side: int) -> list[int]:
+        # The sizes _draw_size can give, in its float32 arithmetic.
+        return [max(int(np.float32(side) * np.float32(scale)), 1) for scale in self.scales]
+
     def largest_size(self, hw):
-        # The largest size _draw_size can give, in its float32 arithmetic.
-        return tuple(max(max(int(np.float32(s) * np.float32(scale)), 1) for scale in self.scales)
-                     for s in hw)
+        return None if hw is None else tuple(max(self._sizes(s)) for s in hw)
+
+    def smallest_size(self, hw):
+        return None if hw is None else tuple(min(self._sizes(s)) for s in hw)
 
     def border_after(self, border):
         # Resizing clamps at the edges where the fused resampling reads the fill: they
@@ -375,6 +418,9 @@ class _RandomRotate(AffineTransform):
     def largest_size(self, hw):
         return hw
 
+    def smallest_size(self, hw):
+        return hw
+
     def border_after(self, border):
         if border is None or self.fill_mode != "constant" or self.fill_value != border.fill:
             return None
@@ -419,6 +465,12 @@ class _CropOrPadTo(TransformBase):
         out = _center_crop_or_pad(images, self.height, self.width, self.constant_value)
         out.set_shape([images.shape[0], self.height, self.width, images.shape[3]])
         return out
+
+    def largest_size(self, hw):
+        return self.height, self.width  # whatever the input size, even an unknown one
+
+    def smallest_size(self, hw):
+        return self.height, self.width
 
     def __repr__(self):
         return f"crop_or_pad_to({self.height}, {self.width}, constant_value={self.constant_value})"
@@ -484,6 +536,16 @@ class _Compose(TransformBase):
             images = step[0](images, rng) if len(step) == 1 else apply_fused(step, images, rng)
         return images
 
+    def largest_size(self, hw):
+        for t in self.transforms:
+            hw = largest_output_size(t, hw)
+        return hw
+
+    def smallest_size(self, hw):
+        for t in self.transforms:
+            hw = smallest_output_size(t, hw)
+        return hw
+
     def __repr__(self):
         fuse = "" if self.fuse else ", fuse=False"
         return f"compose([{', '.join(map(repr, self.transforms))}]{fuse})"
@@ -502,6 +564,48 @@ def compose(transforms: Sequence[Transform], fuse: bool = True) -> Transform:
     on its own. The result's ``steps`` shows the plan.
     """
     return _Compose(transforms, fuse=fuse)
+
+
+# ------------------------------------------------------------------- sizes
+def _checked_hw(name: str, hw) -> Size | None:
+    if hw is None:
+        return None
+    try:
+        height, width = hw
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be (height, width) or None, got {hw!r}.") from None
+    return checks.positive_int(f"{name} height", height), checks.positive_int(f"{name} width",
+                                                                               width)
+
+
+def _stated_size(t: Transform, method: str, hw) -> Size | None:
+    hw = _checked_hw("hw", hw)
+    state = getattr(t, method, None)
+    if not callable(state):
+        return None  # a plain function: its sizes are unknown
+    try:
+        size = state(hw)
+    except NotImplementedError:
+        return None
+    return _checked_hw(f"{t!r}.{method}()", size)
+
+
+def largest_output_size(t: Transform, hw: Size | None) -> Size | None:
+    """The largest (height, width) that transform ``t`` gives for inputs of size ``hw``,
+    over all random draws; None when not known (e.g. ``t`` is a plain function).
+
+    Raises ValueError when inputs of size ``hw`` are too small for ``t``.
+    """
+    return _stated_size(t, "largest_size", hw)
+
+
+def smallest_output_size(t: Transform, hw: Size | None) -> Size | None:
+    """The smallest (height, width) that transform ``t`` gives for inputs of size ``hw``,
+    over all random draws; None when not known.
+
+    Raises ValueError when inputs of size ``hw`` are too small for ``t``.
+    """
+    return _stated_size(t, "smallest_size", hw)
 
 
 # ------------------------------------------------------------------ fusion
@@ -585,6 +689,14 @@ class _PreserveSize(_Compose):
         out.set_shape(images.shape)
         return out
 
+    def largest_size(self, hw):
+        super().largest_size(hw)  # raises when the inner transforms cannot take ``hw``
+        return hw
+
+    def smallest_size(self, hw):
+        super().smallest_size(hw)
+        return hw
+
     def __repr__(self):
         return f"preserve_size([{', '.join(map(repr, self.transforms))}])"
 
@@ -602,6 +714,12 @@ class _CollapseAlpha(TransformBase):
         rgb, alpha = images[..., :3], images[..., 3:4]
         background = rng.uniform(tf.stack([tf.shape(images)[0], 1, 1, 3]), dtype=tf.float32)
         return alpha * rgb + (1.0 - alpha) * background
+
+    def largest_size(self, hw):
+        return hw
+
+    def smallest_size(self, hw):
+        return hw
 
     def __repr__(self):
         return "collapse_alpha()"

@@ -1,6 +1,7 @@
 """Bring-your-own-model loaders: Keras models and files, SavedModels, TF-Hub modules, load()."""
 
 import math
+import shutil
 
 import keras
 import numpy as np
@@ -10,6 +11,7 @@ import tensorflow as tf
 from lucid2.modelzoo import loaders
 from lucid2.modelzoo.base import VisionModel
 from lucid2.modelzoo.loaders import from_keras, load, load_hub, load_saved_model
+from lucid2.optvis import objectives
 
 SEED = 0
 TOLERANCE = 1e-5
@@ -342,6 +344,85 @@ def test_directory_with_a_keras_file_loads_its_layers(tiny_cnn, tmp_path):
         load_saved_model(tmp_path, value_range=(0, 1))
 
 
+# ------------------------------------------- item 2: invalid Keras files and folders
+def _half(path):
+    data = path.read_bytes()
+    return data[:len(data) // 2]
+
+
+@pytest.fixture(scope="module")
+def invalid_model_files(tiny_cnn, tmp_path_factory):
+    """name -> (bytes, what the message must say), each written as that file name."""
+    root = tmp_path_factory.mktemp("valid")
+    tiny_cnn.save(root / "tiny.keras")
+    tiny_cnn.save(root / "tiny.h5")
+    tiny_cnn.save_weights(root / "tiny.weights.h5")
+    noise = np.random.default_rng(SEED).bytes(4096)
+    return {
+        "model.keras": (noise, "not a zip archive"),
+        "empty.keras": (b"", "empty"),
+        "truncated.keras": (_half(root / "tiny.keras"), "truncated"),
+        "hdf5_named.keras": ((root / "tiny.h5").read_bytes(), "rename it to .h5"),
+        "model.h5": (noise, "cannot open it as HDF5"),
+        "truncated.h5": (_half(root / "tiny.h5"), "truncated"),
+        "empty.hdf5": (b"", "empty"),
+        "zip_named.h5": ((root / "tiny.keras").read_bytes(), "rename it to .keras"),
+        "weights_only.h5": ((root / "tiny.weights.h5").read_bytes(), "weights only"),
+    }
+
+
+@pytest.mark.parametrize("file_name", [
+    "model.keras", "empty.keras", "truncated.keras", "hdf5_named.keras", "model.h5",
+    "truncated.h5", "empty.hdf5", "zip_named.h5", "weights_only.h5"])
+def test_invalid_keras_file_is_reported_as_invalid_not_as_missing(invalid_model_files, tmp_path,
+                                                                   file_name):
+    data, says = invalid_model_files[file_name]
+    path = tmp_path / file_name
+    path.write_bytes(data)
+    with pytest.raises(ValueError) as info:
+        load(path, value_range=(0, 1))
+    message = str(info.value)
+    assert repr(str(path)) in message and says in message
+    assert "not found" not in message.lower()
+    if file_name != "weights_only.h5":  # that one says what it holds and what to do instead
+        assert "is not a valid Keras file" in message and "Expected" in message
+
+
+def test_folder_that_is_not_a_saved_model_says_what_it_holds(tiny_cnn, tmp_path):
+    folder = tmp_path / "exported"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("not a model")
+    (folder / "assets").mkdir()
+    tiny_cnn.save(folder / "model.h5")
+    with pytest.raises(ValueError) as info:
+        load(folder, value_range=(0, 1))
+    message = str(info.value)
+    assert "neither a Keras file" in message and "saved_model.pb" in message
+    assert "assets/, model.h5, notes.txt" in message
+    assert repr(str(folder / "model.h5")) in message  # what to pass instead
+
+
+@pytest.mark.parametrize("damage", ["random", "truncated", "empty", "no_variables"])
+def test_damaged_saved_model_folder_is_reported_as_invalid(saved_dir, tmp_path, damage):
+    source, _ = saved_dir
+    folder = tmp_path / "damaged"
+    shutil.copytree(source, folder)
+    graph = folder / "saved_model.pb"
+    if damage == "random":
+        graph.write_bytes(np.random.default_rng(SEED).bytes(2048))
+    elif damage == "truncated":
+        graph.write_bytes(_half(graph))
+    elif damage == "empty":
+        graph.write_bytes(b"")
+    else:
+        shutil.rmtree(folder / "variables")
+    with pytest.raises(ValueError) as info:
+        load(folder, value_range=(0, 1))
+    message = str(info.value)
+    assert repr(str(folder)) in message and "SavedModel" in message
+    assert "export the model again" in message.lower()
+
+
 # --------------------------------------------------------------- SavedModel
 def test_saved_model_outputs_are_layers(saved_dir):
     path, module = saved_dir
@@ -414,6 +495,33 @@ def test_input_size_fixes_the_size_of_a_free_size_function(saved_dir):
     for bad in (0, (6,), (6, -1), 6.5, "6x7"):
         with pytest.raises(ValueError, match="input_size"):
             load_saved_model(path, value_range=(0, 1), input_size=bad)
+
+
+def test_saved_model_inner_layer_request_explains_signature_outputs(saved_dir, tiny_cnn,
+                                                                    tmp_path):
+    path, _ = saved_dir
+    model = load_saved_model(path, value_range=(0, 1))
+    requests = (lambda: model.submodel(["conv1"]), lambda: model.layer_info("conv1"),
+                lambda: objectives.channel("conv1", 0).validate(model))
+    for request in requests:
+        with pytest.raises(ValueError) as info:
+            request()
+        message = str(info.value)
+        assert "'conv1'" in message and "serving_default" in message
+        assert "only its outputs" in message and "features, logits, pixels" in message
+        assert "cannot rebuild" in message  # why
+        assert ".export(path)" in message and "model.keras" in message  # how to do better
+    with pytest.raises(ValueError, match="Did you mean: features"):
+        model.submodel("featurs")
+    # The advice works: an exported model whose outputs include the inner layer reaches it.
+    probe = keras.Model(tiny_cnn.input, {"relu": tiny_cnn.get_layer("relu").output,
+                                         "logits": tiny_cnn.get_layer("logits").output})
+    probe.export(str(tmp_path / "probe"), verbose=False)
+    exported = load(tmp_path / "probe", value_range=(0, 1), output_key="logits")
+    assert exported.layer_info("relu").channels == 4
+    hub_model = load_hub(path, value_range=(0, 1), output_key="logits")
+    with pytest.raises(ValueError, match="TF-Hub module.*original Keras model"):
+        hub_model.submodel("conv1")
 
 
 def test_keras_export_directory(sequential, tmp_path):

@@ -10,6 +10,7 @@ import tensorflow as tf
 
 from lucid2.modelzoo import VisionModel
 from lucid2.optvis import objectives as obj
+from lucid2.optvis import param, render
 
 RNG = np.random.default_rng(0)
 # Activations of a fake layer "a": batch 3, 5x4 positions, 6 channels (some negative).
@@ -374,3 +375,39 @@ def test_context_rejects_undeclared_layers():
     undeclared = obj.Objective.from_function(lambda ctx: tf.reduce_mean(ctx("zzz")), layers=[])
     with pytest.raises(ValueError, match="not computed"):
         undeclared(make_ctx())
+
+
+# ------------------------------------------------------- what an objective returns
+@pytest.mark.parametrize("fn, error, message", [
+    (lambda ctx: None, TypeError, "returned None"),
+    (lambda ctx: "abc", TypeError, "returned a string tensor"),
+    (lambda ctx: object(), TypeError, "returned object"),
+    (lambda ctx: tf.complex(tf.reduce_mean(ctx("conv2")), 1.0), TypeError,
+     "returned a complex64 tensor"),
+])
+def test_objective_functions_returning_none_or_non_numbers_say_what_to_return(tiny, fn, error,
+                                                                            message):
+    # Declared layers: the error comes at the first trace; undeclared: at the probe for
+    # the layers, before compiling.
+    for layers in (["conv2"], None):
+        objective = obj.Objective.from_function(fn, layers=layers, description="Mine")
+        with pytest.raises(error, match=f"objective 'Mine' {message}.*must return a scalar "
+                                        "tensor"):
+            render.render_vis(tiny, objective, param_f=lambda: param.image(16), thresholds=(1,))
+
+
+def test_objective_leaves_must_return_scalars():
+    vector = obj.Leaf(lambda ctx: tf.reduce_mean(ctx("a"), axis=[1, 2, 3]), "PerImage",
+                      layers=("a",))
+    with pytest.raises(ValueError, match=r"'PerImage' returned a tensor of shape \(3,\).*"
+                                         "must return a scalar tensor"):
+        value(vector)
+    with pytest.raises(ValueError, match="'PerImage' returned a tensor of shape"):
+        value(obj.channel("a", 1) + vector)
+    with pytest.raises(TypeError, match="'Nothing' returned None"):
+        value(obj.Leaf(lambda ctx: None, "Nothing", layers=("a",)))
+    # What stays accepted: Objective.from_function sums other shapes (as Lucid did), and a
+    # plain number is a constant (a render then says it does not depend on the image).
+    summed = obj.Objective.from_function(lambda ctx: ctx("a")[:, 0, 0, 2], layers=["a"])
+    np.testing.assert_allclose(value(summed), A[:, 0, 0, 2].sum(), rtol=1e-5)
+    assert value(obj.Objective.from_function(lambda ctx: 1.5, layers=[])) == 1.5

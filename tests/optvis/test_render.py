@@ -9,8 +9,9 @@ import pytest
 import tensorflow as tf
 
 from lucid2.modelzoo import VisionModel
-from lucid2.optvis import metrics, objectives, param, render
+from lucid2.optvis import metrics, model_api, objectives, param, render, sizes, transform
 from lucid2.optvis.redirected_relu import redirected_relu, redirected_relu_grad, redirected_relus
+from lucid2.optvis.settings import RenderSettings
 
 SIZE = 24
 LABELS = ["cat", "dog", "tabby, tabby cat", "car"]
@@ -232,6 +233,125 @@ def test_make_render_step_runs_single_steps(tiny):
     assert all(np.isfinite(values))
 
 
+# ------------------------------------------- non-finite values, refused inputs
+class NanAfter(keras.optimizers.schedules.LearningRateSchedule):
+    """A learning rate of 0.05 for the first ``updates`` updates, then NaN."""
+
+    def __init__(self, updates: int):
+        self.updates = updates
+
+    def __call__(self, step):
+        return tf.where(step < self.updates, 0.05, float("nan"))
+
+    def get_config(self):
+        return {"updates": self.updates}
+
+
+def _finite_mean(ctx):
+    # Finite even on NaN images, as InceptionV1's activations are.
+    acts = ctx("conv2")
+    return tf.reduce_mean(tf.where(tf.math.is_finite(acts), acts, 0.0))
+
+
+def test_nan_learning_rate_is_refused_before_compiling(tiny):
+    with pytest.raises(ValueError, match="learning rate is nan"):
+        render.render_vis(tiny, "conv2:1", param_f=small_param(), thresholds=(2,),
+                          optimizer=keras.optimizers.Adam(float("nan")))
+
+
+def test_nonfinite_parameterization_is_reported_with_its_step(tiny):
+    objective = objectives.Objective.from_function(_finite_mean, layers=["conv2"],
+                                                   description="FiniteMean")
+    renderer = render.Renderer(tiny, objective, param_f=small_param(), seed=0,
+                               optimizer=lambda: keras.optimizers.Adam(NanAfter(2)))
+    with pytest.raises(render.NonFiniteObjectiveError,
+                       match=r"^The image parameterization's variables.* at step 3;") as caught:
+        renderer.run(thresholds=(6,))
+    assert "FiniteMean" not in str(caught.value)  # the objective itself stayed finite
+    assert renderer.trace_count == 1
+    assert not np.isfinite(renderer.images()).all()
+
+
+def build_fixed_size(size: int = 32, takes_unit_range: bool = False) -> VisionModel:
+    """A network built for one input size: convolutions, then a Dense head on the
+    flattened map (which fails on any other size)."""
+    keras.utils.set_random_seed(4)
+    inputs = keras.Input((size, size, 3), name="images")
+    x = keras.layers.Conv2D(4, 3, strides=2, activation="relu", name="conv")(inputs)
+    x = keras.layers.Flatten(name="flatten")(x)
+    logits = keras.layers.Dense(5, name="logits")(x)
+    return VisionModel(keras.Model(inputs, logits), takes_unit_range=takes_unit_range,
+                       logits_layer="logits", name="fixed")
+
+
+@pytest.mark.parametrize("takes_unit_range", [False, True])
+def test_fixed_input_size_is_checked_against_the_transformed_size(takes_unit_range):
+    model = build_fixed_size(32, takes_unit_range)
+    # The standard transforms enlarge 32x32 images to 39..48 pixels.
+    with pytest.raises(ValueError, match=r"'fixed' takes images of 32x32 pixels only.*"
+                       r"39x39 up to 48x48.*transform\.crop_or_pad_to\(32, 32\) as the last "
+                       r"transform, or .* without transforms"):
+        render.render_vis(model, "logits:1", param_f=lambda: param.image(32), thresholds=(1,))
+    with pytest.raises(ValueError, match="receive images of 24x24"):
+        render.render_vis(model, "logits:1", param_f=lambda: param.image(24), transforms=[],
+                          thresholds=(1,))
+    # The fixes: crop_or_pad_to last (from any size), or no transforms.
+    crop = transform.crop_or_pad_to(32, 32)
+    for size, transforms in ((32, [crop]), (24, transform.standard_transforms + [crop]),
+                             (32, [])):
+        images = render.render_vis(model, "logits:1", param_f=lambda: param.image(size),
+                                   transforms=transforms, thresholds=(2,), seed=0)
+        assert images[0].shape == (1, size, size, 3) and np.isfinite(images[0]).all()
+    # The convolutions of such a network run on other sizes: not refused.
+    render.render_vis(model, "conv:1", param_f=lambda: param.image(32), thresholds=(1,))
+    assert model_api.fixed_input_size(model, ["logits"]) == (32, 32)
+
+
+def test_fixed_input_size_from_the_model():
+    assert model_api.fixed_input_size(build_tiny(), ["conv2"]) is None
+
+    class Stated(VisionModel):
+        input_size = (20, 24)
+
+    stated = Stated(build_tiny().keras_model, name="stated")
+    assert model_api.fixed_input_size(stated, ["conv2"]) == (20, 24)
+    assert model_api.fixed_input_size(stated, []) == (20, 24)
+    assert model_api.fixed_input_size(build_fixed_size(16), []) is None  # nothing computed
+
+
+def test_sizes_too_small_for_the_deepest_layer_are_refused_with_the_smallest_that_works(tiny):
+    # conv3 steps 4 pixels per position: a 2-pixel image is a single position of padding.
+    with pytest.raises(ValueError, match=r"2x2 pixels are too small for model 'tiny': layer "
+                       r"'conv3' has a stride of 4.*The smallest size that works is 4x4"):
+        render.render_vis(tiny, "conv3:0", param_f=lambda: param.image(2), thresholds=(1,))
+    render.render_vis(tiny, "conv3:0", param_f=lambda: param.image(4), thresholds=(1,))
+    # valid5's unpadded 5x5 convolution on conv3's map needs 17 pixels.
+    with pytest.raises(ValueError, match=r"do not fit layer 'valid5'.*smallest size that works "
+                       r"is 17x17"):
+        render.render_vis(tiny, "conv2:0 + valid5:0", param_f=lambda: param.image(8),
+                          thresholds=(1,))
+    # Through the render settings, as every app builds its renders.
+    with pytest.raises(ValueError, match="smallest size that works is 4x4"):
+        RenderSettings(size=1, steps=1).renderer(tiny, "conv3:0")
+    # Transforms that shrink the images count: jitter(16) leaves 4 of 20 pixels.
+    with pytest.raises(ValueError, match="as small as 4x4.*smallest size that works is 33x33"):
+        render.render_vis(tiny, "valid5:0", param_f=lambda: param.image(20),
+                          transforms=[transform.jitter(16)], thresholds=(1,))
+    assert sizes.layer_strides(tiny, "conv3") == (4, 4)
+    assert sizes.layer_strides(tiny, "logits") == (None, None)  # no spatial map
+
+
+@pytest.mark.parametrize("layer", ["conv3", "valid5"])
+@pytest.mark.parametrize("transforms", [[], transform.standard_transforms,
+                                        [transform.jitter(6)]], ids=["none", "standard", "jitter"])
+def test_smallest_size_is_the_first_size_that_fits(tiny, layer, transforms):
+    t = transform.compose(transforms)
+    found = sizes.smallest_size(tiny, [layer], 1, t)
+    first = next(s for s in range(1, 64)
+                 if sizes.size_problem(tiny, [layer], 1, (s, s), t) is None)
+    assert found == first
+
+
 # ---------------------------------------------------------- redirected ReLU
 def test_redirected_gradient_numbers():
     x = tf.constant([[-1.0, -2.0, 0.5], [-1.0, -2.0, -0.5]])
@@ -335,6 +455,30 @@ def test_renders_beat_photos_and_are_smooth(inception, photos, target, tmp_path)
     activation = float(np.asarray(sub(images))[..., int(n)].mean())
     assert activation >= ACTIVATION_RATIO * photo_best, (activation, photo_best)
     assert metrics.high_frequency_share(images[0]) <= MAX_SMOOTH_SHARE
+
+
+@pytest.mark.slow
+def test_nan_learning_rate_on_inceptionv1_is_never_silent(inception):
+    # NaN images give InceptionV1 finite activations: the objective alone would not tell.
+    with pytest.raises(ValueError, match="learning rate is nan"):
+        render.render_vis(inception, "mixed4a:97", param_f=lambda: param.image(64),
+                          optimizer=keras.optimizers.Adam(float("nan")), thresholds=(4,))
+    renderer = render.Renderer(inception, "mixed4a:97", param_f=lambda: param.image(64), seed=0,
+                               optimizer=lambda: keras.optimizers.Adam(NanAfter(1)))
+    with pytest.raises(render.NonFiniteObjectiveError,
+                       match=r"^The image parameterization's variables.* at step 2;"):
+        renderer.run(thresholds=(4,))
+    assert np.isfinite(float(renderer.step()))  # the objective itself stays finite
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("size", [1, 8])
+def test_sizes_too_small_for_mixed4a_are_refused(inception, size):
+    # As python -m lucid2.render --size=1 (or 8) --objective=mixed4a:97 builds it.
+    with pytest.raises(ValueError, match=r"too small for model 'InceptionV1': layer 'mixed4a' "
+                       r"has a stride of 16.*smallest size that works is 16x16"):
+        RenderSettings(size=size, steps=1).renderer(inception, "mixed4a:97")
+    RenderSettings(size=16, steps=1).renderer(inception, "mixed4a:97")
 
 
 @pytest.mark.slow

@@ -154,6 +154,57 @@ def test_collapse_alpha():
         T.collapse_alpha()(np.zeros((1, 2, 2, 3), np.float32), _rng())
 
 
+SIZE_CASES = [
+    T.pad(3), T.pad(2, mode="reflect"), T.jitter(3), T.random_scale([0.5, 1.0, 1.3]),
+    T.random_rotate([-10, 10]), T.crop_or_pad_to(10, 12), T.compose(T.standard_transforms),
+    T.compose(T.article_transforms), T.preserve_size([T.pad(4), T.jitter(2)]),
+    T.collapse_alpha(), T.compose([]),
+]
+
+
+@pytest.mark.parametrize("t", SIZE_CASES, ids=lambda t: repr(t).split("(")[0])
+def test_every_transform_states_its_output_sizes(t):
+    channels = 4 if "alpha" in repr(t) else 3
+    hw = (21, 30)
+    smallest, largest = T.smallest_output_size(t, hw), T.largest_output_size(t, hw)
+    assert t.smallest_size(hw) == smallest and t.largest_size(hw) == largest
+    seen = {tuple(t(tf.zeros((1, *hw, channels)), _rng(seed)).shape[1:3]) for seed in range(40)}
+    for axis in (0, 1):
+        assert smallest[axis] == min(s[axis] for s in seen)
+        assert largest[axis] == max(s[axis] for s in seen)
+
+
+def test_standard_transforms_state_125_to_154_pixels_for_128():
+    t = T.compose(T.standard_transforms)
+    # 144 px after pad and jitter, scaled by 0.9 ... 1.1 (floored), minus 4.
+    assert T.smallest_output_size(t, (128, 128)) == (125, 125)
+    assert T.largest_output_size(t, (128, 128)) == (154, 154)
+    assert T.largest_output_size(T.compose(T.article_transforms), (96, 64)) == (96, 64)
+
+
+def test_unknown_and_impossible_output_sizes():
+    def plain(images, rng):
+        return images
+
+    assert T.largest_output_size(plain, (8, 8)) is None
+    assert T.smallest_output_size(T.compose([T.pad(2), plain]), (8, 8)) is None
+    assert T.largest_output_size(T.jitter(2), None) is None
+    # crop_or_pad_to gives its size whatever it receives.
+    assert T.largest_output_size(T.compose([plain, T.crop_or_pad_to(8, 9)]), (5, 5)) == (8, 9)
+    assert T.smallest_output_size(T.crop_or_pad_to(8, 9), None) == (8, 9)
+    # A user's affine transform that states only its largest size.
+    assert T.largest_output_size(RandomShift(1.0), (6, 7)) == (6, 7)
+    assert T.smallest_output_size(RandomShift(1.0), (6, 7)) is None
+    with pytest.raises(ValueError, match="larger than 8"):
+        T.largest_output_size(T.jitter(8), (8, 20))
+    with pytest.raises(ValueError, match="larger than 8"):
+        T.smallest_output_size(T.preserve_size([T.jitter(8)]), (8, 20))
+    with pytest.raises(ValueError, match="larger than 4"):
+        T.largest_output_size(T.pad(4, mode="reflect"), (4, 8))
+    with pytest.raises((TypeError, ValueError)):
+        T.largest_output_size(T.jitter(2), (0, 8))
+
+
 @pytest.mark.parametrize("call, error", [
     (lambda: T.pad(-1), ValueError),
     (lambda: T.pad(2.5), TypeError),

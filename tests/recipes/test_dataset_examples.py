@@ -7,14 +7,15 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from image_testlib import UINT8_TO_UINT16, truncated_jpeg_bytes, write_bad_images
 from PIL import Image
 
 from lucid2.misc.io import load_image
 from lucid2.modelzoo import from_keras
 from lucid2.recipes.dataset_examples import (FALLBACK_PATCH_FRACTION, SETS, ReceptiveField,
-                                             UnknownLayerError, find_examples,
-                                             find_layer_examples, receptive_field, save_examples,
-                                             save_grid, scan_layer)
+                                             UnknownLayerError, UnreadableImagesError,
+                                             find_examples, find_layer_examples, receptive_field,
+                                             save_examples, save_grid, scan_layer)
 from lucid2.recipes.dataset_examples import search as search_module
 
 SIZE = 32
@@ -217,8 +218,76 @@ def test_unreadable_file_is_skipped_with_a_warning(tiny, image_dir, tmp_path):
     assert result.num_images == 5
     assert sorted(e.index for e in result.top) == [0, 1, 3, 4, 5]
     assert all(e.source == mixed[e.index] for e in result.top)
-    with pytest.warns(UserWarning), pytest.raises(ValueError, match="None of the images"):
+    with pytest.raises(ValueError, match="None of the images"):
         _search(tiny, [str(broken)])
+
+
+def _gray_copies(image_dir, folder, count=5):
+    """The first ``count`` images, gray and SIZE x SIZE, as 8-bit and as 16-bit PNGs."""
+    paths = {"8-bit": [], "16-bit": []}
+    for i, path in enumerate(_paths(image_dir)[:count]):
+        with Image.open(path) as pil:
+            gray = np.asarray(pil.convert("L").resize((SIZE, SIZE)))
+        for name, values in (("8-bit", gray), ("16-bit", gray.astype(np.uint16) * UINT8_TO_UINT16)):
+            paths[name].append(str(folder / f"{name}_{i}.png"))
+            Image.fromarray(values).save(paths[name][-1])
+    return paths
+
+
+def test_16bit_files_are_searched_like_their_8bit_copies(tiny, image_dir, tmp_path):
+    # The old loader saturated 16-bit gray to white: every image scored the same.
+    paths = _gray_copies(image_dir, tmp_path)
+    eight, sixteen = _search(tiny, paths["8-bit"], k=5), _search(tiny, paths["16-bit"], k=5)
+    assert sixteen.skipped == () and sixteen.num_images == 5
+    for which in ("top", "bottom", "near_zero"):
+        a, b = eight.examples(which), sixteen.examples(which)
+        assert [e.index for e in a] == [e.index for e in b], which
+        np.testing.assert_allclose([e.activation for e in a], [e.activation for e in b],
+                                   rtol=1e-5, atol=1e-6)
+    assert len({round(e.activation, 6) for e in sixteen.top}) > 1
+
+
+def test_unreadable_files_are_skipped_naming_each_and_why(tiny, image_dir, tmp_path):
+    bad = write_bad_images(tmp_path)
+    float_path = tmp_path / "float.tif"
+    Image.fromarray(np.full((SIZE, SIZE), 3.0, np.float32)).save(float_path)
+    files = _paths(image_dir)[:3] + [str(bad["text"]), str(bad["truncated"]), str(float_path)]
+    with pytest.warns(UserWarning, match="Skipped 3 unreadable") as caught:
+        result = _search(tiny, files, k=2)
+    message = str(caught[0].message)
+    for path, reason in ((bad["text"], "not an image file"),
+                         (bad["truncated"], "its image data is damaged or truncated"),
+                         (float_path, "its float ('F') values span [3, 3]")):
+        assert f"{str(path)!r} ({reason}" in message
+    assert result.skipped == tuple(files[3:]) and result.num_images == 3
+
+
+def test_no_readable_file_fails_before_any_image_is_decoded(tiny, tmp_path, monkeypatch):
+    def no_reading(*args, **kw):
+        raise AssertionError("images were decoded")
+
+    monkeypatch.setattr("lucid2.recipes.dataset_examples.search.batches", no_reading)
+    bad = write_bad_images(tmp_path)
+    headers_bad = [str(bad[kind]) for kind in ("text", "empty", "bomb")]
+    with pytest.raises(UnreadableImagesError, match=r"None of the images could be read \(3 "
+                                                    r"image files\)") as caught:
+        _search(tiny, headers_bad)
+    for path, reason in zip(headers_bad, ("not an image file", "not an image file",
+                                          "Image size (400000000 pixels) exceeds limit")):
+        assert f"{path!r} ({reason}" in str(caught.value)
+
+
+def test_files_whose_pixels_never_decode_fail_naming_them(tiny, tmp_path):
+    files = []
+    for i in range(7):
+        files.append(tmp_path / f"cut_{i}.jpg")
+        files[-1].write_bytes(truncated_jpeg_bytes(seed=i))
+    with pytest.raises(UnreadableImagesError, match="None of the images could be read") as caught:
+        _search(tiny, [str(p) for p in files])
+    message = str(caught.value)
+    assert all(f"{str(p)!r} (its image data is damaged or truncated" in message
+               for p in files[:5])
+    assert str(files[5]) not in message and message.endswith("; and 2 more.")
 
 
 # -------------------------------------------------------- receptive fields

@@ -1,14 +1,12 @@
-"""Saving and loading images with numpy and Pillow (no TensorFlow)."""
+"""Saving images with numpy and Pillow (no TensorFlow); loading is in ``loading``."""
 
 from __future__ import annotations
 
 import pathlib
-from typing import Sequence
 
-import numpy as np
 from PIL import Image
 
-from lucid2.misc.io._arrays import UINT8_MAX, to_single_image, to_uint8
+from lucid2.misc.io._arrays import to_single_image, to_uint8
 from lucid2.misc.io.atomic import atomic_write
 
 # Pillow format names by file suffix.
@@ -52,32 +50,3 @@ def save_image(array, path) -> pathlib.Path:
             "JPEG has no alpha channel: save RGBA images as .png, or pass array[..., :3].")
     options = {"quality": JPEG_QUALITY} if fmt == "JPEG" else {}
     return atomic_write(path, lambda temp: pil.save(temp, format=fmt, **options))
-
-
-def _check_size(size) -> tuple[int, int] | None:
-    if size is None:
-        return None
-    if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
-        size = (size, size)
-    if (not isinstance(size, Sequence) or len(size) != 2
-            or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s <= 0
-                   for s in size)):
-        raise ValueError(f"size must be a positive int or a (height, width) pair, got {size!r}.")
-    return int(size[0]), int(size[1])
-
-
-def load_image(path, size=None) -> np.ndarray:
-    """Loads an image file as float32 RGB (H, W, 3) in [0, 1].
-
-    Args:
-      path: any image Pillow reads; gray, palette and RGBA images are
-        converted to RGB (alpha is dropped).
-      size: optional (height, width), or one int for a square, to resize to
-        with bilinear interpolation.
-    """
-    size = _check_size(size)
-    with Image.open(path) as pil:
-        rgb = pil.convert("RGB")
-    if size is not None and (rgb.height, rgb.width) != size:
-        rgb = rgb.resize((size[1], size[0]), resample=Image.Resampling.BILINEAR)
-    return np.asarray(rgb, dtype=np.float32) / UINT8_MAX

@@ -14,6 +14,10 @@
    the cache only warns). Downloads go to a temporary folder outside the cache,
    so the cache never holds a partial or unverified file.
 
+All downloads of one call share one deadline (``download_timeout_s``, else
+``$LUCID2_DOWNLOAD_TIMEOUT``, else a minute): when it runs out, no further
+source is tried and the error says how to work offline.
+
 ``weights=None`` (random initialization) is the model builder's business: this
 function refuses it.
 """
@@ -32,12 +36,15 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from lucid2.modelzoo.weights import detect
-from lucid2.modelzoo.weights.download import DownloadError, fetch_url, is_url
+from lucid2.modelzoo.weights.download import (DEADLINE_ARGUMENT, DEADLINE_ENV_VAR, Deadline,
+                                              DeadlineExceeded, DownloadError, deadline_seconds,
+                                              fetch_url, is_url)
 from lucid2.modelzoo.weights.formats import RawWeights
 from lucid2.modelzoo.weights.lucid2_file import (FORMAT_VERSION, read_lucid2_file,
                                                  write_lucid2_file)
 from lucid2.modelzoo.weights.normalize import (normalize, normalize_labels,
                                                validate_expected_shapes)
+from lucid2.modelzoo.weights.progress import DownloadProgress
 from lucid2.modelzoo.weights.sources import DEFAULT_SOURCES, Source, fetch_source
 
 IMAGENET = "imagenet"
@@ -101,14 +108,41 @@ def load_local(path: str | os.PathLike,
     return _weight_set(detect.read_weights(path, expected), expected)
 
 
-def load_url(url: str, expected_shapes: Mapping[str, Sequence[int]]) -> WeightSet:
+def load_url(url: str, expected_shapes: Mapping[str, Sequence[int]], *,
+             download_timeout_s: float | None = None,
+             download_progress: bool = True) -> WeightSet:
     """Downloads a single-file source (``.pb``, inception5h ``.zip`` or lucid2 ``.npz``)
-    to a temporary folder and loads it; nothing is cached."""
+    to a temporary folder and loads it; nothing is cached. ``download_timeout_s``
+    and ``download_progress`` as for :func:`load_weights`."""
     expected = validate_expected_shapes(expected_shapes)
+    deadline = Deadline(deadline_seconds(download_timeout_s))
     name = Path(urllib.parse.urlsplit(url).path).name or _URL_DEFAULT_NAME
+    progress = _progress(download_progress)
     with tempfile.TemporaryDirectory(prefix=_TEMP_PREFIX) as workdir:
-        path = fetch_url(url, Path(workdir) / name)
+        try:
+            path = fetch_url(url, Path(workdir) / name, deadline=deadline, progress=progress)
+        finally:
+            if progress is not None:
+                progress.close()
         return _weight_set(detect.read_weights(path, expected), expected)
+
+
+def _progress(download_progress: bool) -> DownloadProgress | None:
+    if not isinstance(download_progress, bool):
+        raise TypeError(f"download_progress must be True or False, got {download_progress!r}.")
+    return DownloadProgress() if download_progress else None
+
+
+def offline_advice(deadline_s: float | None = None) -> str:
+    """How to do without the network (and, given the limit that ran out, how to wait longer)."""
+    advice = (
+        f"To work offline, get a copy of the weights elsewhere and set ${ENV_VAR} to its path "
+        f"(or pass the path as weights=). Accepted forms:\n{detect.accepted_forms_text()}")
+    if deadline_s is not None:
+        advice += (
+            f"\nOn a slow network, allow more than {deadline_s:g} s with {DEADLINE_ARGUMENT}= "
+            f"or ${DEADLINE_ENV_VAR} (seconds, inf for no limit).")
+    return advice
 
 
 def _check_sources(sources: Sequence[Source]) -> tuple[Source, ...]:
@@ -143,7 +177,8 @@ def _store(path: Path, weight_set: WeightSet) -> None:
 
 
 def _load_imagenet(expected: Mapping[str, tuple[int, ...]], cache_dir,
-                   sources: tuple[Source, ...]) -> WeightSet:
+                   sources: tuple[Source, ...], deadline_s: float,
+                   progress: DownloadProgress | None) -> WeightSet:
     override = os.environ.get(ENV_VAR)
     if override:
         if not Path(override).exists():
@@ -156,27 +191,55 @@ def _load_imagenet(expected: Mapping[str, tuple[int, ...]], cache_dir,
     cached = _load_cached(cache_file, expected)
     if cached is not None:
         return cached
+    deadline = Deadline(deadline_s)  # starts with the first request, after the cache
     failures = []
-    for source in sources:
-        try:
-            with tempfile.TemporaryDirectory(prefix=_TEMP_PREFIX) as workdir:
-                weight_set = _weight_set(fetch_source(source, workdir, expected), expected)
-        except (DownloadError, ValueError) as error:
-            _log.warning("Weights source %s failed: %s", source.url, error)
-            failures.append(f"{source.url} ({source.kind}): {error}")
-            continue
-        _store(cache_file, weight_set)
-        return weight_set
+    try:
+        for index, source in enumerate(sources):
+            try:
+                with tempfile.TemporaryDirectory(prefix=_TEMP_PREFIX) as workdir:
+                    raw = fetch_source(source, workdir, expected, deadline=deadline,
+                                       progress=progress)
+                    weight_set = _weight_set(raw, expected)
+            except DeadlineExceeded as error:
+                # The time is spent for every source: stop here rather than warn three times.
+                failures.append(f"{_describe(source)}: {_short(error, source)}")
+                untried = ", ".join(_describe(s) for s in sources[index + 1:])
+                if untried:
+                    failures.append(f"not tried: {untried}")
+                raise DownloadError(
+                    f"Could not download the pretrained InceptionV1 weights within "
+                    f"{deadline.describe()}:\n  - " + "\n  - ".join(failures)
+                    + "\n" + offline_advice(deadline.seconds)) from None
+            except (DownloadError, ValueError) as error:
+                _log.warning("Weights source %s failed: %s", source.url, error)
+                failures.append(f"{_describe(source)}: {error}")
+                continue
+            _store(cache_file, weight_set)
+            return weight_set
+    finally:
+        if progress is not None:
+            progress.close()
     raise DownloadError(
         "Could not get the pretrained InceptionV1 weights from any source:\n  - "
-        + "\n  - ".join(failures)
-        + f"\nDownload one of them yourself and set ${ENV_VAR} to its path (or pass the path "
-        "as weights=).")
+        + "\n  - ".join(failures) + "\n" + offline_advice())
+
+
+def _describe(source: Source) -> str:
+    return f"{source.url} ({source.kind})"
+
+
+def _short(error: DeadlineExceeded, source: Source) -> str:
+    """What a source got before the time ran out (the advice follows once, not per source)."""
+    if error.detail is None:
+        return str(error)
+    return error.detail if error.url == source.url else f"{error.url} {error.detail}"
 
 
 def load_weights(weights: str | os.PathLike, expected_shapes: Mapping[str, Sequence[int]], *,
                  cache_dir: str | os.PathLike | None = None,
-                 sources: Sequence[Source] | None = None) -> WeightSet:
+                 sources: Sequence[Source] | None = None,
+                 download_timeout_s: float | None = None,
+                 download_progress: bool = True) -> WeightSet:
     """Loads verified InceptionV1 weights.
 
     Args:
@@ -190,13 +253,21 @@ def load_weights(weights: str | os.PathLike, expected_shapes: Mapping[str, Seque
         layout; other tensors of the source are ignored.
       cache_dir: folder of the cache file; defaults to :func:`default_cache_dir`.
       sources: download sources for ``"imagenet"``; defaults to ``DEFAULT_SOURCES``.
+      download_timeout_s: seconds the whole download may take (every source,
+        file and retry); default ``$LUCID2_DOWNLOAD_TIMEOUT``, else 60. ``inf``:
+        no limit.
+      download_progress: show the transfer on standard error (a bar on a
+        terminal, else a line every few seconds); False for quiet.
 
     Raises:
       FileNotFoundError: a local path (or ``$LUCID2_INCEPTIONV1_WEIGHTS``) that does not exist.
       ValueError: an unsupported or corrupt file, or missing / misshapen / non-finite tensors.
-      DownloadError: (an OSError) every source failed; the message lists why each did.
+      DownloadError: (an OSError) every source failed, or the time limit ran out; the
+        message lists why each source failed and how to work offline.
     """
     expected = validate_expected_shapes(expected_shapes)
+    deadline_s = deadline_seconds(download_timeout_s)
+    progress = _progress(download_progress)
     if weights is None:
         raise ValueError(
             "weights=None means random initialization, which the model builder does itself; "
@@ -206,9 +277,10 @@ def load_weights(weights: str | os.PathLike, expected_shapes: Mapping[str, Seque
             f"weights must be 'imagenet', a URL or a path, got {type(weights).__name__}.")
     sources = DEFAULT_SOURCES if sources is None else _check_sources(sources)
     if isinstance(weights, str) and weights == IMAGENET:
-        return _load_imagenet(expected, cache_dir, sources)
+        return _load_imagenet(expected, cache_dir, sources, deadline_s, progress)
     if isinstance(weights, str) and is_url(weights):
-        return load_url(weights, expected)
+        return load_url(weights, expected, download_timeout_s=deadline_s,
+                        download_progress=download_progress)
     if not Path(weights).exists():
         hint = " (did you mean 'imagenet'?)" if str(weights).lower() == IMAGENET else ""
         raise FileNotFoundError(

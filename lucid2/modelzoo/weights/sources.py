@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Collection
 
 from lucid2.modelzoo.weights import formats
-from lucid2.modelzoo.weights.download import DownloadError, check_url, fetch_url
+from lucid2.modelzoo.weights.download import (Deadline, DownloadError, as_deadline, check_url,
+                                              fetch_url)
 from lucid2.modelzoo.weights.formats import RawWeights
+from lucid2.modelzoo.weights.progress import DownloadProgress
 
 INCEPTION5H_ZIP_URL = (
     "https://storage.googleapis.com/download.tensorflow.org/models/inception5h.zip")
@@ -83,31 +85,37 @@ def _file_name(url: str, default: str) -> str:
     return name or default
 
 
-def _fetch_optional(url: str | None, destination: Path) -> Path | None:
+def _fetch_optional(url: str | None, destination: Path, **fetch_args) -> Path | None:
     if url is None:
         return None
     try:
-        return fetch_url(url, destination)
+        return fetch_url(url, destination, **fetch_args)
     except DownloadError as error:
+        # Also when the deadline ran out: the weights are here, only the labels are missing.
         _log.warning("No class labels: %s", error)
         return None
 
 
-def fetch_source(source: Source, workdir: str | Path,
-                 names: Collection[str]) -> RawWeights:
+def fetch_source(source: Source, workdir: str | Path, names: Collection[str], *,
+                 deadline: Deadline | float | None = None,
+                 progress: DownloadProgress | None = None) -> RawWeights:
     """Downloads ``source`` into the (temporary) folder ``workdir`` and reads it.
 
     Only the tensors in ``names`` are read (for ``"hdf5"``, only they are
-    downloaded). Raises DownloadError or, for a corrupt download, ValueError.
+    downloaded). Every file shares ``deadline`` (see
+    :func:`~lucid2.modelzoo.weights.download.fetch_url`). Raises DownloadError
+    (DeadlineExceeded when the deadline ran out) or, for a corrupt download,
+    ValueError.
     """
     workdir = Path(workdir)
+    fetch_args = {"deadline": as_deadline(deadline), "progress": progress}
     if source.kind == KIND_ZIP:
         path = fetch_url(source.url, workdir / _file_name(source.url, "inception5h.zip"),
-                         sha256=source.sha256)
+                         sha256=source.sha256, **fetch_args)
         raw = formats.read_zip(path, names)
     elif source.kind == KIND_GRAPHDEF:
-        path = fetch_url(source.url, workdir / "graph.pb", sha256=source.sha256)
-        labels_path = _fetch_optional(source.labels_url, workdir / "labels.txt")
+        path = fetch_url(source.url, workdir / "graph.pb", sha256=source.sha256, **fetch_args)
+        labels_path = _fetch_optional(source.labels_url, workdir / "labels.txt", **fetch_args)
         labels = (formats.parse_label_lines(
             formats.decode_text(labels_path.read_bytes(), source.labels_url))
             if labels_path else None)
@@ -118,7 +126,8 @@ def fetch_source(source: Source, workdir: str | Path,
         base = source.url if source.url.endswith("/") else source.url + "/"
         for name in sorted(names):
             file_name = f"{name}{formats.HDF5_SUFFIX}"
-            fetch_url(urllib.parse.urljoin(base, urllib.parse.quote(file_name)), dump / file_name)
-        _fetch_optional(source.labels_url, workdir / formats.SYNSETS_NAME)
+            fetch_url(urllib.parse.urljoin(base, urllib.parse.quote(file_name)), dump / file_name,
+                      **fetch_args)
+        _fetch_optional(source.labels_url, workdir / formats.SYNSETS_NAME, **fetch_args)
         raw = formats.read_hdf5_dir(workdir, names)
     return RawWeights(raw.tensors, raw.labels, raw.layout, f"{source.url} ({source.kind})")

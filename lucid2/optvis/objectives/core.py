@@ -19,6 +19,10 @@ from typing import Callable, Iterator, Mapping, Sequence
 import tensorflow as tf
 
 INPUT = "input"  # Lucid's T("input"): the untransformed parameterized images.
+RGB_CHANNELS = 3  # what the model receives, whatever the parameterization's channels
+# What an objective function must return, for messages.
+SCALAR_HELP = ("an objective function must return a scalar tensor, e.g. "
+               "tf.reduce_mean(ctx('mixed4a')[..., 97])")
 
 ObjectiveFunction = Callable[["Context"], "tf.Tensor"]
 LayerSpec = Callable[[object], Sequence[str]]
@@ -145,7 +149,7 @@ class Objective:
                     raise TypeError(f"layers must be layer names (strings), got {name!r}.")
         name = getattr(fn, "__name__", "")
         name = description or (f"Custom [{name}]" if name and name != "<lambda>" else "Custom")
-        return Leaf(_sum_if_needed(fn), name, layers=layers)
+        return Leaf(_sum_if_needed(fn, name), name, layers=layers)
 
     # ------------------------------------------------------------- evaluation
     def __call__(self, ctx: Context) -> tf.Tensor:
@@ -340,9 +344,26 @@ class Objective:
         return True
 
 
-def _sum_if_needed(fn: ObjectiveFunction) -> ObjectiveFunction:
+def numeric_value(value, description: str) -> tf.Tensor:
+    """What objective ``description`` returned, as a real-valued tensor; a TypeError that
+    says what an objective must return for None, strings and other non-numbers."""
+    if value is None:
+        raise TypeError(f"The objective {description!r} returned None; {SCALAR_HELP} "
+                        "(a missing return statement?).")
+    try:
+        tensor = tf.convert_to_tensor(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"The objective {description!r} returned {type(value).__name__} "
+                        f"{value!r:.80}; {SCALAR_HELP}.") from None
+    if not (tensor.dtype.is_floating or tensor.dtype.is_integer or tensor.dtype.is_bool):
+        raise TypeError(f"The objective {description!r} returned a {tensor.dtype.name} tensor; "
+                        f"{SCALAR_HELP}.")
+    return tensor
+
+
+def _sum_if_needed(fn: ObjectiveFunction, description: str) -> ObjectiveFunction:
     def scalar_fn(ctx: Context) -> tf.Tensor:
-        value = tf.convert_to_tensor(fn(ctx))
+        value = numeric_value(fn(ctx), description)
         if value.dtype != tf.float32:
             value = tf.cast(value, tf.float32)
         return tf.reduce_sum(value) if value.shape.rank != 0 else value
@@ -379,7 +400,12 @@ class Leaf(Objective):
         return _probe_layers(self._fn, model, image_shape, self._name)
 
     def _leaf_value(self, ctx: Context) -> tf.Tensor:
-        return self._fn(ctx)
+        value = numeric_value(self._fn(ctx), self._name)
+        if value.shape.rank != 0:
+            raise ValueError(
+                f"The objective {self._name!r} returned a tensor of shape {value.shape}; "
+                f"{SCALAR_HELP} (Objective.from_function sums other shapes).")
+        return value
 
     def _describe(self) -> str:
         return self._name
@@ -519,7 +545,7 @@ class _RecordingContext(Context):
         self.requested[name] = None
         if name == INPUT:
             return self.input
-        shape = self.model.output_shape(name, self._image_shape)
+        shape = self.model.output_shape(name, self._image_shape[:3] + (RGB_CHANNELS,))
         return tf.zeros(shape, tf.float32)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from lucid2.optvis.objectives.core import Objective
+from lucid2.optvis.objectives.core import Objective, Sum
 from lucid2.optvis.objectives.layers import channel, deepdream
 
 GRAMMAR = ("objective := ['-'] term (('+'|'-') term)*; term := [number '*'] layer[':' channel], "
@@ -92,7 +92,8 @@ def parse_objective(text: str) -> Objective:
         index += 1
         if index == len(tokens):
             raise _error(text, len(text), f"nothing after {value!r}")
-    return terms[0] if len(terms) == 1 else sum(terms[1:], terms[0])
+    # One flat sum at once (what sum() of the terms gives, without copying it per term).
+    return terms[0] if len(terms) == 1 else Sum(terms)
 
 
 def as_objective(obj) -> Objective:

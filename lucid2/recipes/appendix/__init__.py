@@ -13,8 +13,10 @@ Typical use, from Python::
 
 or ``python -m lucid2.appendix --help``. Output: one PNG and one JSON record
 per channel, a manifest, and a static HTML gallery (``index.html``). A rerun
-skips what is done; each channel's render depends only on the settings, its
-layer and its index, so resumed and sharded runs give the same bytes.
+skips what is done and renders again whatever does not match its record's
+checksums; each channel's render depends only on the settings, its layer and
+its index, so resumed and sharded runs give the same bytes. One job at a time
+per output directory (a lock file); ``verify_output`` checks a finished one.
 
 The names below are imported on first use (see :mod:`lucid2.recipes.lazy_exports`),
 so that the apps' ``--help`` and ``--list`` stay instant.
@@ -26,6 +28,11 @@ LAZY_EXPORTS = {
     "build_gallery": "lucid2.recipes.appendix.gallery",
     "index_html": "lucid2.recipes.appendix.gallery",
     "layer_page_html": "lucid2.recipes.appendix.gallery",
+    "LayerCheck": "lucid2.recipes.appendix.integrity",
+    "Problem": "lucid2.recipes.appendix.integrity",
+    "Report": "lucid2.recipes.appendix.integrity",
+    "check_layer": "lucid2.recipes.appendix.integrity",
+    "verify_output": "lucid2.recipes.appendix.integrity",
     "IN_PROCESS": "lucid2.recipes.appendix.job",
     "Job": "lucid2.recipes.appendix.job",
     "Request": "lucid2.recipes.appendix.job",
@@ -34,6 +41,8 @@ LAZY_EXPORTS = {
     "resolve_layers": "lucid2.recipes.appendix.job",
     "run": "lucid2.recipes.appendix.job",
     "run_in_process": "lucid2.recipes.appendix.job",
+    "LockOwner": "lucid2.recipes.appendix.lock",
+    "OutputLock": "lucid2.recipes.appendix.lock",
     "AppendixError": "lucid2.recipes.appendix.plan",
     "Settings": "lucid2.recipes.appendix.plan",
     "Task": "lucid2.recipes.appendix.plan",
@@ -45,6 +54,7 @@ LAZY_EXPORTS = {
     "format_duration": "lucid2.recipes.appendix.progress",
     "BeamStore": "lucid2.recipes.appendix.store",
     "LocalStore": "lucid2.recipes.appendix.store",
+    "OutputFull": "lucid2.recipes.appendix.store",
     "Store": "lucid2.recipes.appendix.store",
     "open_store": "lucid2.recipes.appendix.store",
     "read_manifest": "lucid2.recipes.appendix.store",

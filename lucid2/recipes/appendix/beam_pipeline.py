@@ -128,8 +128,16 @@ def run_pipeline(job, runner: str, pipeline_args: Sequence[str] = (),
              # Spreads the tasks over the workers instead of one bundle on one.
              | "Spread" >> beam.Reshuffle()
              | "Render" >> beam.ParDo(RenderTasks(job.config)))
-        result = pipeline.run()
-        result.wait_until_finish()
+        try:
+            result = pipeline.run()
+            result.wait_until_finish()
+        except Exception as error:
+            # A worker's full disk reaches the driver wrapped in the runner's error and
+            # traceback: keep its one line.
+            line = store_lib.output_full_line(str(error))
+            if line is None:
+                raise
+            raise AppendixError(line) from None
         state = str(getattr(result, "state", "DONE"))
         if "FAIL" in state.upper() or "CANCEL" in state.upper():
             raise AppendixError(f"The Beam pipeline ended in state {state}; rerun to resume.")

@@ -2,7 +2,10 @@
 
 :func:`prepare` does every check a run needs before any rendering (output
 directory writable, settings of an earlier run, model and layers, dataset),
-writes the manifest and lists the tasks left. A
+removes damaged files (checked against their records' checksums, see
+:mod:`.integrity`) so that they are rendered again, writes the manifest and
+lists the tasks left. :func:`run` holds the output directory's lock
+(:mod:`.lock`) from before :func:`prepare` to after :func:`finish`. A
 :class:`~lucid2.recipes.appendix.worker.Worker` does the work of one task; the
 in-process runner (:func:`run_in_process`) and the Beam pipeline
 (:mod:`.beam_pipeline`) both drive workers. :func:`finish` rescans what is
@@ -20,8 +23,10 @@ from lucid2 import __version__
 from lucid2.modelzoo import ModelSpec
 from lucid2.optvis import checks
 from lucid2.optvis.render import MAX_STEPS_ENV, max_steps_from_env
+from lucid2.recipes.appendix import integrity
 from lucid2.recipes.appendix import store as store_lib
 from lucid2.recipes.appendix.gallery import build_gallery
+from lucid2.recipes.appendix.lock import OutputLock
 from lucid2.recipes.appendix.plan import (DEFAULT_EXAMPLES, AppendixError, Settings, Task,
                                           WorkItem, check_layer_names, checked, pending_tasks,
                                           plan_items)
@@ -35,6 +40,8 @@ SPATIAL_RANK = 4
 # The in-process runner rewrites the manifest after a task at most this often
 # (each rewrite is one upload on a remote store).
 MANIFEST_UPDATE_SECONDS = 30.0
+# Damaged files named one by one in the log; beyond this, a count.
+MAX_LISTED_PROBLEMS = 50
 DEFAULT_MODEL = ModelSpec(model="inceptionv1", weights="imagenet", value_range=None,
                           channel_order="RGB")
 
@@ -199,6 +206,39 @@ def _remove_temporaries(store: store_lib.Store, all_layers: Mapping[str, int],
         log(f"Removed {len(removed)} temporary file(s) left by an interrupted run.")
 
 
+def _damage_lines(layer: str, folder: str, check: integrity.LayerCheck, dataset: bool,
+                  store: store_lib.Store) -> list[str]:
+    what = "render" if folder == store_lib.RENDERS else "dataset examples"
+    again = ("rendering it again" if folder == store_lib.RENDERS else
+             "making them again" if dataset else "rerun with --dataset to make them again")
+    return [f"{layer} channel {p.channel}: {what} damaged, {store.url(p.path)} {p.reason}; "
+            f"{again}." for p in check.problems if p.kind == integrity.DAMAGED]
+
+
+def _remove_damaged(store: store_lib.Store, all_layers: Mapping[str, int], settings: Settings,
+                    fingerprint: str, dataset: bool, log: Callable[[str], None]) -> None:
+    """Checks every finished channel against its record and removes the damaged ones (the
+    record first: a channel without one is not done), so that this run does them again."""
+    lines = []
+    for layer in all_layers:
+        for folder in (store_lib.RENDERS, store_lib.EXAMPLES):
+            is_render = folder == store_lib.RENDERS
+            check = integrity.check_layer(store, folder, layer,
+                                          settings=settings.to_dict() if is_render else None,
+                                          fingerprint=fingerprint if is_render else None)
+            paths = store_lib.render_paths if is_render else store_lib.example_paths
+            for channel in check.damaged_channels():
+                png, record = paths(layer, channel)
+                store.delete([record, png])
+            lines += _damage_lines(layer, folder, check, dataset, store)
+    if lines:
+        log(f"{len(lines)} damaged file(s) found and removed:")
+        for line in lines[:MAX_LISTED_PROBLEMS]:
+            log(f"  {line}")
+        if len(lines) > MAX_LISTED_PROBLEMS:
+            log(f"  ... and {len(lines) - MAX_LISTED_PROBLEMS} more.")
+
+
 def _list_tasks_and_write_manifest(
         request: Request, settings: Settings, store: store_lib.Store, manifest: Mapping | None,
         info: dict, layer_channels: Mapping[str, int],
@@ -216,7 +256,12 @@ def _list_tasks_and_write_manifest(
 
 
 def prepare(request: Request, model=None, log: Callable[[str], None] | None = None) -> Job:
-    """Checks everything, writes the manifest and lists the tasks left; renders nothing.
+    """Checks everything, removes damaged files, writes the manifest and lists the tasks
+    left; renders nothing.
+
+    :func:`run` holds the output's :class:`~lucid2.recipes.appendix.lock.OutputLock`
+    around this and the rest of the run; callers that drive the stages themselves should
+    hold it too.
 
     Args:
       request: what to render and where.
@@ -243,6 +288,7 @@ def prepare(request: Request, model=None, log: Callable[[str], None] | None = No
 
     all_layers = _all_layers(manifest, layer_channels)
     _remove_temporaries(store, all_layers, log)
+    _remove_damaged(store, all_layers, settings, fingerprint, bool(request.dataset), log)
     items, tasks = _list_tasks_and_write_manifest(request, settings, store, manifest, info,
                                                   layer_channels, all_layers)
     config = WorkerConfig(output_dir=store.root, backend=request.backend, settings=settings,
@@ -316,6 +362,11 @@ def run(request: Request, runner: str = IN_PROCESS, pipeline_args: Sequence[str]
       gallery: write the HTML gallery at the end.
       model: an already loaded model matching ``request.model`` (in-process only).
       stream: where progress goes (None: silent).
+
+    Raises:
+      AppendixError: what :func:`prepare` refuses, and another job holding the
+        output's lock (see :mod:`.lock`).
+      OutputFull: the device filled up (one line; a rerun resumes).
     """
     is_beam = runner.strip().lower() != IN_PROCESS.lower()
     if is_beam:
@@ -333,20 +384,44 @@ def run(request: Request, runner: str = IN_PROCESS, pipeline_args: Sequence[str]
         if stream is not None:
             print(f"appendix: {message}", file=stream, flush=True)
 
-    job = prepare(request, model=model, log=log)
-    total = sum(job.layer_channels.values())
-    log(f"{len(job.layer_channels)} layer(s), {total} channels; "
-        f"{job.pending_channels} channels in {len(job.tasks)} batch(es) left to do "
-        f"(output: {job.store.root}).")
-    if job.tasks:
-        if is_beam:
-            beam_pipeline.run_pipeline(job, runner, pipeline_args, stream=stream)
-        else:
-            run_in_process(job, stream=stream)
-    manifest = finish(job, gallery=gallery)
+    store = store_lib.open_store(request.output_dir, request.backend)
+    store.ensure_writable()
+    # Released on return, on errors and on Ctrl-C; a SIGKILLed job's lock is stale and
+    # taken over by the next run.
+    with OutputLock(store, log=log):
+        job = prepare(request, model=model, log=log)
+        total = sum(job.layer_channels.values())
+        log(f"{len(job.layer_channels)} layer(s), {total} channels; "
+            f"{job.pending_channels} channels in {len(job.tasks)} batch(es) left to do "
+            f"(output: {job.store.root}).")
+        try:
+            if job.tasks:
+                if is_beam:
+                    beam_pipeline.run_pipeline(job, runner, pipeline_args, stream=stream)
+                else:
+                    run_in_process(job, stream=stream)
+            manifest = finish(job, gallery=gallery)
+        except store_lib.OutputFull as error:
+            remaining = _bytes_to_finish(job)
+            if remaining is None:
+                raise
+            raise error.with_remaining(remaining) from None
     missing = sum(len(entry["missing"]) for entry in manifest["layers"].values())
     log("complete." if manifest["complete"] else f"{missing} channel(s) still missing.")
     return manifest
+
+
+def _bytes_to_finish(job: Job) -> int | None:
+    """About how many bytes the job's missing channels need, from the size of the finished
+    ones (renders, records and dataset examples); None before any is finished."""
+    done = store_lib.rendered_channels(job.store, job.layer_channels)
+    finished = sum(len(channels) for channels in done.values())
+    missing = sum(job.layer_channels.values()) - finished
+    if not finished or missing <= 0:
+        return None
+    written = sum(sum(job.store.list_dir(d).values())
+                  for d in store_lib.work_directories(job.layer_channels) if d)
+    return written * missing // finished
 
 
 def layer_channel_counts(manifest: Mapping) -> dict[str, int]:

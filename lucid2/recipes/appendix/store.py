@@ -12,13 +12,23 @@ Layout under the output directory (all paths relative, "/"-separated)::
 Every file is written atomically: to a temporary name beside the target
 (``.NAME.RANDOM.tmp``), then renamed. A job killed at any moment (SIGKILL
 included) leaves complete files and, at worst, temporaries, which the next
-run deletes before it starts. A channel counts as done when its record
-exists, and the record is only written once its PNG is complete.
+run deletes before it starts. The record is only written once its PNG is
+complete, and it carries the PNG's SHA-256 (``png_sha256``) and a SHA-256 of
+its own fields (``record_sha256``): a channel counts as done only when both
+match (see :mod:`.integrity`), so a truncated, corrupted or swapped file is
+found and rendered again. Records without ``png_sha256`` (not written by
+lucid2) cannot be checked and are rendered again; records written before
+``record_sha256`` existed are checked by their PNG's checksum and their
+fields (layer, channel, settings, model).
+
+A full device (or quota) while writing raises :class:`OutputFull`: one line
+with the path and the space needed, nothing partial left behind.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import errno
 import hashlib
 import json
 import os
@@ -26,10 +36,11 @@ import pathlib
 import posixpath
 import re
 import secrets
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping
 
 from lucid2 import __version__
 from lucid2.misc.io import atomic_write
+from lucid2.misc.io import DISK_FULL_ERRNOS, format_bytes, free_bytes
 from lucid2.recipes.appendix.plan import AppendixError
 
 MANIFEST = "manifest.json"
@@ -44,6 +55,85 @@ SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 # Remote stores answer reads slowly but in parallel.
 PARALLEL_READS = 16
 JSON_INDENT = 1
+# The checksums every record carries (see write_with_record).
+PNG_DIGEST = "png_sha256"
+RECORD_DIGEST = "record_sha256"
+# How deep to look for the cause of a wrapped write error (Beam wraps its filesystems').
+ERROR_CHAIN_DEPTH = 8
+# How OutputFull's message starts, so that a Beam driver finds it in a worker's error text.
+OUTPUT_FULL_LINE = re.compile(r"(?:No space left on the device of|Disk quota exceeded for) "
+                              r"[^\n]*")
+
+
+class OutputFull(AppendixError):
+    """The output's device (or the user's quota) is full; the message is one line.
+
+    Attributes:
+      path: the file that could not be written.
+      needed: its size in bytes.
+      free: bytes free on its device (None when unknown, e.g. on an object store).
+      quota: the quota is used up, rather than the device.
+      remaining: about how many more bytes the rest of the run needs (None when unknown).
+    """
+
+    def __init__(self, path: str, needed: int, free: int | None, quota: bool = False,
+                 remaining: int | None = None):
+        self.path, self.needed, self.free = path, int(needed), free
+        self.quota, self.remaining = quota, remaining
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        what = (f"Disk quota exceeded for {self.path}" if self.quota
+                else f"No space left on the device of {self.path}")
+        free = (f"{format_bytes(self.free)} free" if self.free is not None
+                else "the device is full")
+        rest = (f"; the rest of the run needs about {format_bytes(self.remaining)}"
+                if self.remaining is not None else "")
+        return (f"{what}: writing {format_bytes(self.needed)} failed ({free}{rest}). "
+                "Free some space and rerun the same command to resume.")
+
+    def __reduce__(self):
+        # Rebuilt from its fields, not its message, when a runner pickles a worker's error.
+        return OutputFull, (self.path, self.needed, self.free, self.quota, self.remaining)
+
+    def with_remaining(self, remaining: int) -> "OutputFull":
+        """The same error, telling how much more the rest of the run needs."""
+        return OutputFull(self.path, self.needed, self.free, self.quota, remaining)
+
+
+def disk_full_errno(error: BaseException) -> int | None:
+    """ENOSPC or EDQUOT when ``error`` (or what it wraps) is a full device, else None."""
+    seen = 0
+    pending = [error]
+    while pending and seen < ERROR_CHAIN_DEPTH:
+        current = pending.pop(0)
+        seen += 1
+        if isinstance(current, OSError) and current.errno in DISK_FULL_ERRNOS:
+            return current.errno
+        # Beam's BeamIOError keeps the per-file errors in exception_details.
+        details = getattr(current, "exception_details", None)
+        if isinstance(details, Mapping):
+            pending += [e for e in details.values() if isinstance(e, BaseException)]
+        pending += [e for e in (current.__cause__, current.__context__) if e is not None]
+    return None
+
+
+def output_full_line(text: str) -> str | None:
+    """The disk-full message inside ``text`` (a worker's error as a Beam runner reports it)."""
+    match = OUTPUT_FULL_LINE.search(text)
+    return match.group(0) if match else None
+
+
+def _free_bytes(path: str) -> int | None:
+    """Free bytes on the device of a local ``path``; None for URLs or when unknown."""
+    return None if has_scheme(path) else free_bytes(path)
+
+
+def raise_if_full(error: BaseException, path: str, size: int) -> None:
+    """Raises OutputFull (from None: the one line says it all) when ``error`` is a full device."""
+    code = disk_full_errno(error)
+    if code is not None:
+        raise OutputFull(path, size, _free_bytes(path), quota=code == errno.EDQUOT) from None
 
 
 class Store:
@@ -78,15 +168,15 @@ class Store:
 
     def write_json(self, rel: str, data, sort_keys: bool = True) -> None:
         """Writes ``data`` as indented JSON, atomically; keys sorted unless told otherwise."""
-        text = json.dumps(data, indent=JSON_INDENT, sort_keys=sort_keys) + "\n"
-        self.write_bytes(rel, text.encode("utf-8"))
+        self.write_bytes(rel, json_bytes(data, sort_keys))
 
     def read_many_json(self, rels: list[str]) -> list:
         """Several JSON files, read in parallel (listings of thousands of records on gs://)."""
-        if len(rels) <= 1:
-            return [self.read_json(r) for r in rels]
-        with concurrent.futures.ThreadPoolExecutor(PARALLEL_READS) as pool:
-            return list(pool.map(self.read_json, rels))
+        return map_parallel(self.read_json, rels)
+
+    def read_many_bytes(self, rels: list[str]) -> list[bytes]:
+        """Several files, read in parallel."""
+        return map_parallel(self.read_bytes, rels)
 
     def ensure_writable(self) -> None:
         """Creates the root if needed and checks that a file can be written and removed there.
@@ -96,6 +186,8 @@ class Store:
         try:
             self.write_bytes(PROBE_NAME, b"probe\n")
             self.delete([PROBE_NAME])
+        except OutputFull:
+            raise  # already one line that says what to do
         except Exception as error:  # every filesystem raises its own types
             raise AppendixError(
                 f"Cannot write to the output directory {self.root!r}: "
@@ -108,6 +200,19 @@ class Store:
         if stale:
             self.delete(stale)
         return stale
+
+
+def json_bytes(data, sort_keys: bool = True) -> bytes:
+    """``data`` as the store writes JSON files: indented, keys sorted unless told otherwise."""
+    return (json.dumps(data, indent=JSON_INDENT, sort_keys=sort_keys) + "\n").encode("utf-8")
+
+
+def map_parallel(function: Callable, items: list) -> list:
+    """``[function(item) for item in items]`` in threads (stores answer reads in parallel)."""
+    if len(items) <= 1:
+        return [function(item) for item in items]
+    with concurrent.futures.ThreadPoolExecutor(PARALLEL_READS) as pool:
+        return list(pool.map(function, items))
 
 
 def _temp_name(name: str) -> str:
@@ -132,11 +237,15 @@ class LocalStore(Store):
 
     def write_bytes(self, rel: str, data: bytes) -> None:
         path = self._path(rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        # Temporary files get this store's names, so a rerun can remove the
-        # leftovers of a killed run.
-        atomic_write(path, lambda temp: pathlib.Path(temp).write_bytes(data),
-                     temp_name=_temp_name)
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            # Temporary files get this store's names, so a rerun can remove the
+            # leftovers of a killed run.
+            atomic_write(path, lambda temp: pathlib.Path(temp).write_bytes(data),
+                         temp_name=_temp_name)
+        except OSError as error:
+            raise_if_full(error, path, len(data))
+            raise
 
     def list_dir(self, rel: str) -> dict[str, int]:
         path = self._path(rel)
@@ -192,11 +301,12 @@ class BeamStore(Store):
             with self._fs.create(temp, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
                 handle.write(data)
             self._fs.rename([temp], [path])
-        except BaseException:
+        except BaseException as error:
             try:
                 self._fs.delete([temp])
             except Exception:  # nothing to clean up, or the store is gone
                 pass
+            raise_if_full(error, path, len(data))
             raise
 
     def list_dir(self, rel: str) -> dict[str, int]:
@@ -311,16 +421,26 @@ def example_channels(store: Store, layers: Iterable[str]) -> dict[str, set[int]]
     return {layer: _done_channels(store, EXAMPLES, layer) for layer in layers}
 
 
+def record_digest(record: Mapping) -> str:
+    """SHA-256 of a record's fields but its own digest, as canonical JSON (sorted keys, no
+    spaces): stable whatever the file's formatting, and Python's floats read back exactly."""
+    fields = {k: v for k, v in record.items() if k != RECORD_DIGEST}
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def write_with_record(store: Store, png_path: str, png: bytes, record_path: str,
                       record: Mapping) -> None:
-    """Writes a PNG, then its record (with the PNG's size and SHA-256), both atomically.
+    """Writes a PNG, then its record (with the PNG's size and SHA-256, and its own SHA-256),
+    both atomically.
 
     The order matters: a record exists only once its PNG is complete.
     """
     store.write_bytes(png_path, png)
-    store.write_json(record_path, {**record, "png": posixpath.basename(png_path),
-                                   "png_bytes": len(png),
-                                   "png_sha256": hashlib.sha256(png).hexdigest()})
+    full = {**record, "png": posixpath.basename(png_path), "png_bytes": len(png),
+            PNG_DIGEST: hashlib.sha256(png).hexdigest()}
+    full[RECORD_DIGEST] = record_digest(full)
+    store.write_json(record_path, full)
 
 
 # ------------------------------------------------------------------- manifest

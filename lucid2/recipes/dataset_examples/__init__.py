@@ -24,10 +24,11 @@ from lucid2.recipes.dataset_examples.results import SETS, DatasetExamples, Examp
 from lucid2.recipes.dataset_examples.search import (FALLBACK_PATCH_FRACTION, REDUCTIONS,
                                                     LayerScan, Unit, check_unit, find_examples,
                                                     find_layer_examples, scan_layer)
-from lucid2.recipes.dataset_examples.sources import IMAGE_SUFFIXES, list_image_files
+from lucid2.recipes.dataset_examples.sources import (IMAGE_SUFFIXES, UnreadableImagesError,
+                                                     check_readable, list_image_files)
 
 __all__ = ["FALLBACK_PATCH_FRACTION", "IMAGE_SUFFIXES", "POINTWISE_LAYERS", "REDUCTIONS", "SETS",
            "DatasetExamples", "Example", "LayerScan", "ReceptiveField", "Unit",
-           "UnknownLayerError", "check_unit", "find_examples", "find_layer_examples",
-           "list_image_files", "receptive_field", "save_examples", "save_grid", "save_json",
-           "save_spectrum", "scan_layer"]
+           "UnknownLayerError", "UnreadableImagesError", "check_readable", "check_unit",
+           "find_examples", "find_layer_examples", "list_image_files", "receptive_field",
+           "save_examples", "save_grid", "save_json", "save_spectrum", "scan_layer"]

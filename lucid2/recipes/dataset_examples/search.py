@@ -29,8 +29,9 @@ from lucid2.recipes.dataset_examples.receptive_field import (ReceptiveField, Unk
                                                              fallback_receptive_field,
                                                              receptive_field as layer_field)
 from lucid2.recipes.dataset_examples.results import SETS, DatasetExamples, Example
-from lucid2.recipes.dataset_examples.sources import (ImageSource, batches,
-                                                     resolve_images)
+from lucid2.recipes.dataset_examples.sources import (ImageSource, UnreadableImagesError,
+                                                     batches, check_readable,
+                                                     describe_failures, resolve_images)
 
 REDUCTIONS = ("max", "mean")
 CENTER = "center"
@@ -165,7 +166,10 @@ class _Search:
 def _prepare(model, layer: str, channels, images, *, checked: tuple[Unit, int] | None,
              neuron, k, reduce, batch_size, image_size, crops, receptive_field,
              stacklevel: int) -> _Search:
-    """Checks every argument and resolves the images, reading none of them.
+    """Checks every argument and resolves the images, decoding none of them.
+
+    Image file headers are read until one is good (:func:`check_readable`), so
+    a list of files none of which is an image fails here, before any compute.
 
     ``checked``: (unit, channel count) from :func:`_check_unit` when one
     channel was checked already; otherwise ``channels`` and ``neuron`` are
@@ -187,6 +191,8 @@ def _prepare(model, layer: str, channels, images, *, checked: tuple[Unit, int] |
         raise TypeError("receptive_field must be a ReceptiveField or None, got "
                         f"{type(receptive_field).__name__}.")
     source = resolve_images(images)
+    if source.paths is not None:
+        check_readable(source.paths)
     field_ = (_layer_receptive_field(model, unit, image_size, receptive_field, stacklevel + 1)
               if crops else None)
     return _Search(model=model, layer=layer, channels=channels, layer_channels=int(count),
@@ -462,8 +468,9 @@ def _scan(search: _Search, cache_limit: int | None, progress: bool,
     bar = _progress_bar(source.count, progress)
     seen = 0
     seen_indices = set() if source.paths is not None else None
+    failures: dict[int, str] = {}
     width = len(search.channels)
-    for indices, pixels in batches(source, search.image_size, search.batch_size):
+    for indices, pixels in batches(source, search.image_size, search.batch_size, failures):
         stats = {name: value.numpy() for name, value in score(pixels).items()}
         index = indices.numpy()
         rows = np.broadcast_to(index[:, None], (len(index), width))
@@ -483,14 +490,17 @@ def _scan(search: _Search, cache_limit: int | None, progress: bool,
 
     skipped = ()
     if source.paths is not None:
-        skipped = tuple(p for i, p in enumerate(source.paths) if i not in seen_indices)
+        failed = [(p, failures.get(i, "unreadable")) for i, p in enumerate(source.paths)
+                  if i not in seen_indices]
+        skipped = tuple(p for p, _ in failed)
+        if seen == 0:
+            raise UnreadableImagesError(f"None of the images could be read "
+                                        f"({source.description}): {describe_failures(failed)}.")
         if skipped:
-            shown = ", ".join(skipped[:5]) + (" ..." if len(skipped) > 5 else "")
-            warnings.warn(f"Skipped {len(skipped)} unreadable image file(s): {shown}",
-                          stacklevel=stacklevel + 1)
+            warnings.warn(f"Skipped {len(skipped)} unreadable image file(s): "
+                          f"{describe_failures(failed)}.", stacklevel=stacklevel + 1)
     if seen == 0:
-        what = "could be read" if source.paths is not None else "were given: it is empty"
-        raise ValueError(f"None of the images {what} ({source.description}).")
+        raise ValueError(f"None of the images were given: it is empty ({source.description}).")
     sets = {which: keeper.arrays for which, keeper in keepers.items()}
     return LayerScan(search, sets, cache, num_images=seen, skipped=skipped)
 
@@ -532,8 +542,9 @@ def find_examples(model: VisionModel, layer: str, channel: int, images, *,
       progress: show a ``keras.utils.Progbar``.
 
     Ties are broken by image index, so the result is the same for any
-    batch size. Files that cannot be read are skipped with a warning and
-    listed in ``skipped``; a ValueError is raised when none can be read.
+    batch size. Files that cannot be read are skipped with a warning that
+    names them and why, and listed in ``skipped``; an
+    :class:`UnreadableImagesError` (a ValueError) is raised when none can be read.
     The images are read once (the pixels of the at most ``3 k`` examples are
     kept during the pass). To search many channels of a layer, use
     :func:`find_layer_examples`: one pass for all of them, same results.

@@ -17,7 +17,7 @@ from typing import Sequence
 import numpy as np
 import tensorflow as tf
 
-from lucid2.misc.io import load_image
+from lucid2.misc.io import ImageLoadError, load_image, read_image_header
 
 # Suffixes Pillow reads that a directory search picks up (case-insensitive).
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff")
@@ -26,6 +26,12 @@ IMAGE_RANK = 3
 BATCHED_IMAGE_RANK = 4
 RGB_CHANNELS = 3
 UINT8_MAX = 255.0
+# Unreadable files named (with their reason) in a warning or an error; the rest are counted.
+FAILURES_SHOWN = 5
+
+
+class UnreadableImagesError(ValueError):
+    """None of the image files could be read; the message names them and why."""
 
 
 @dataclass(frozen=True)
@@ -148,27 +154,69 @@ def resolve_images(images) -> ImageSource:
         f"or an array (N, H, W, 3), got {type(images).__name__}.")
 
 
+def describe_failures(failed: Sequence[tuple[str, str]]) -> str:
+    """``'file' (why); ...`` for the first :data:`FAILURES_SHOWN` (file, reason) pairs."""
+    shown = "; ".join(f"{path!r} ({reason.rstrip('.')})" for path, reason in
+                      failed[:FAILURES_SHOWN])
+    more = len(failed) - FAILURES_SHOWN
+    return shown + (f"; and {more} more" if more > 0 else "")
+
+
+def _reason(error: Exception) -> str:
+    return error.reason if isinstance(error, ImageLoadError) else str(error)
+
+
+def check_readable(paths: Sequence[str]) -> None:
+    """Raises :class:`UnreadableImagesError` unless some file's header reads as a loadable image.
+
+    Headers are read in order up to the first good one, so a usual folder costs
+    one header; damaged files among good ones are skipped (with a warning) by
+    the search instead.
+    """
+    failed = []
+    for path in paths:
+        try:
+            read_image_header(path)
+            return
+        except (ImageLoadError, OSError) as error:
+            failed.append((path, _reason(error)))
+    raise UnreadableImagesError(f"None of the images could be read ({len(paths)} image files): "
+                                f"{describe_failures(failed)}.")
+
+
 def _to_unit_range(image: tf.Tensor) -> tf.Tensor:
     if image.dtype.is_integer:
         return tf.cast(image, tf.float32) / UINT8_MAX
     return tf.cast(image, tf.float32)
 
 
-def batches(source: ImageSource, image_size: int, batch_size: int) -> tf.data.Dataset:
+def batches(source: ImageSource, image_size: int, batch_size: int,
+            failures: dict[int, str] | None = None) -> tf.data.Dataset:
     """``(indices, images)`` batches of ``source``; unreadable files are dropped.
 
     Files are read with :func:`lucid2.misc.io.load_image` (Pillow, bilinear
-    resize), so each image is exactly what ``load_image(path, image_size)``
-    gives. Dataset images are resized with ``tf.image.resize`` (bilinear,
-    antialiased) when their size differs.
+    resize; every mode it supports, 16-bit and float included), so each image
+    is exactly what ``load_image(path, image_size)`` gives. Dataset images are
+    resized with ``tf.image.resize`` (bilinear, antialiased) when their size
+    differs.
+
+    Args:
+      failures: when given, why each dropped file could not be read is stored
+        in it, by image index, as the pipeline runs.
     """
     size = (image_size, image_size)
     if source.paths is not None:
-        def read(path):
-            return load_image(path.decode("utf-8"), size=size)
+        def read(index, path):
+            path = path.decode("utf-8")
+            try:
+                return load_image(path, size=size)
+            except Exception as error:  # recorded for the caller, then dropped below
+                if failures is not None:
+                    failures[int(index)] = _reason(error)
+                raise
 
         def load(index, path):
-            image = tf.numpy_function(read, [path], tf.float32, stateful=False)
+            image = tf.numpy_function(read, [index, path], tf.float32, stateful=False)
             return index, tf.ensure_shape(image, size + (RGB_CHANNELS,))
 
         indexed = tf.data.Dataset.from_tensor_slices(

@@ -1,5 +1,6 @@
 """lucid2.misc.io: grids, save/load round trips, GIFs, show, atomic writes and errors."""
 
+import errno
 import os
 import pathlib
 import subprocess
@@ -221,3 +222,22 @@ def test_show_without_ipython_warns(monkeypatch):
         assert lio.show(np.zeros((2, 2, 3))) is None
     with pytest.raises(ValueError):
         lio.show(np.zeros((2, 2, 5)))
+
+
+# ------------------------------------------------------------------ disk space
+@pytest.mark.parametrize("count, text", [(0, "0 B"), (999, "999 B"), (1000, "1.0 KB"),
+                                         (27_800_000, "27.8 MB"), (3 * 10**15, "3.0 PB")])
+def test_format_bytes_uses_decimal_units(count, text):
+    assert lio.format_bytes(count) == text
+
+
+def test_free_bytes_looks_at_the_nearest_existing_folder(tmp_path):
+    free = lio.free_bytes(tmp_path / "not" / "yet" / "there.png")
+    assert isinstance(free, int) and free == lio.free_bytes(tmp_path)
+
+
+def test_is_disk_full_knows_no_space_and_quota():
+    assert lio.is_disk_full(OSError(errno.ENOSPC, "full"))
+    assert lio.is_disk_full(OSError(errno.EDQUOT, "quota"))
+    assert not lio.is_disk_full(OSError(errno.EACCES, "denied"))
+    assert not lio.is_disk_full(ValueError("no"))

@@ -36,6 +36,17 @@ def cli_args(output_dir, *extra: str) -> list[str]:
             f"--channels_per_batch={BATCH}", f"--seed={SEED}", "--weights=none", *extra]
 
 
+def parse_app_flags(*args: str):
+    """``python -m lucid2.appendix ARGS`` parsed on fresh flags: (flag values, the rest)."""
+    from absl import flags
+
+    from lucid2 import appendix as appendix_app
+
+    values = flags.FlagValues()
+    appendix_app.define_flags(values)
+    return values, appendix_app.parse_flags(["lucid2.appendix", *args], values)
+
+
 def subprocess_env() -> dict[str, str]:
     """This environment for a child Python: the repository importable, no step cap, quiet TF."""
     env = dict(os.environ)

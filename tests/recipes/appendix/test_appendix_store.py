@@ -154,6 +154,8 @@ def test_done_means_record_and_png(tmp_path):
     record = store.read_json("renders/x/0000.json")
     assert record["png_sha256"] == hashlib.sha256(b"png0").hexdigest()
     assert record["png_bytes"] == 4 and record["png"] == "0000.png"
+    assert record["record_sha256"] == store_lib.record_digest(record)
+    assert store.read_bytes("renders/x/0000.json") == store_lib.json_bytes(record)
 
 
 def _manifest(size=32):
