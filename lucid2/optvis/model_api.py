@@ -62,6 +62,23 @@ def require_renderable(model) -> RenderableModel:
         f"Expected a lucid2 model (e.g. lucid2.modelzoo.InceptionV1()), got {type(model).__name__}.")
 
 
+def outputs_by_layer(layer_names: Sequence[str], outputs) -> dict:
+    """A submodel's outputs keyed by the layer names it was built for (Keras returns a
+    lone output unwrapped)."""
+    if not isinstance(outputs, (list, tuple)):
+        outputs = [outputs]
+    return dict(zip(layer_names, outputs))
+
+
+def activations(model: RenderableModel, layer_names: Sequence[str], images) -> dict:
+    """The outputs of ``layer_names`` for [0, 1] ``images``, by layer name (empty when no
+    layer is named: nothing is computed)."""
+    names = list(dict.fromkeys(layer_names))
+    if not names:
+        return {}
+    return outputs_by_layer(names, model.submodel(names)(images, training=False))
+
+
 def _static_hw(model: keras.Model) -> tuple[int, int] | None:
     """(height, width) of ``model``'s image input when both are static."""
     try:

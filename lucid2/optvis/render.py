@@ -42,7 +42,7 @@ from lucid2.optvis import checks
 from lucid2.optvis import objectives as objectives_lib
 from lucid2.optvis.defaults import DEFAULT_LEARNING_RATE, DEFAULT_SIZE, DEFAULT_STEPS
 from lucid2.optvis import param, sizes, transform
-from lucid2.optvis.model_api import RenderableModel, require_renderable
+from lucid2.optvis.model_api import RenderableModel, outputs_by_layer, require_renderable
 from lucid2.optvis.redirected_relu import redirected_relus
 
 DEFAULT_THRESHOLDS = (DEFAULT_STEPS,)
@@ -318,9 +318,7 @@ class Renderer:
                     outputs = self._submodel(transformed, training=False)
             else:
                 outputs = self._submodel(transformed, training=False)
-            if not isinstance(outputs, (list, tuple)):
-                outputs = [outputs]  # Keras returns a lone output unwrapped
-            activations = dict(zip(self.layers, outputs))
+            activations = outputs_by_layer(self.layers, outputs)
         ctx = objectives_lib.Context(activations, images, self.model)
         value = self.objective(ctx)
         if value.shape.rank != 0:

@@ -178,11 +178,7 @@ class _Pad(AffineTransform):
             return tf.identity(images)
         paddings = [(0, 0), (self.w, self.w), (self.w, self.w), (0, 0)]
         if self.mode != "constant":
-            h, w = _static_hw(images)
-            if self.mode == "reflect" and any(s is not None and s <= self.w for s in (h, w)):
-                raise ValueError(
-                    f"Reflect padding by {self.w} needs images larger than {self.w} pixels, "
-                    f"got shape {images.shape}.")
+            self._check_size(_static_hw(images))
             return tf.pad(images, paddings, mode=self.mode.upper())
         if self.constant_value != "uniform":
             return tf.pad(images, paddings, constant_values=self.constant_value)
@@ -198,13 +194,16 @@ class _Pad(AffineTransform):
         return matrix, Geometry(geometry.n, geometry.height + 2 * self.w,
                                 geometry.width + 2 * self.w, static_hw)
 
-    def largest_size(self, hw):
-        if hw is None:
-            return None
-        if self.mode == "reflect" and min(hw) <= self.w:
+    def _check_size(self, hw) -> None:
+        if self.mode == "reflect" and any(s is not None and s <= self.w for s in hw):
             raise ValueError(
                 f"Reflect padding by {self.w} needs images larger than {self.w} pixels, "
                 f"got spatial size {tuple(hw)}.")
+
+    def largest_size(self, hw):
+        if hw is None:
+            return None
+        self._check_size(hw)
         return hw[0] + 2 * self.w, hw[1] + 2 * self.w
 
     def smallest_size(self, hw):
@@ -246,9 +245,7 @@ class _Jitter(AffineTransform):
         if self.d == 0:
             return tf.identity(images)
         h, w = _static_hw(images)
-        if any(s is not None and s <= self.d for s in (h, w)):
-            raise ValueError(
-                f"jitter({self.d}) needs images larger than {self.d} pixels, got {images.shape}.")
+        self._check_static((h, w))
         shape = tf.shape(images)
         n, height, width = shape[0], shape[1], shape[2]
         offsets = self._draw(rng, n)

@@ -18,6 +18,8 @@ from typing import Callable, Iterator, Mapping, Sequence
 
 import tensorflow as tf
 
+from lucid2.optvis import model_api
+
 INPUT = "input"  # Lucid's T("input"): the untransformed parameterized images.
 RGB_CHANNELS = 3  # what the model receives, whatever the parameterization's channels
 # What an objective function must return, for messages.
@@ -180,13 +182,7 @@ class Objective:
         """
         images = tf.cast(tf.convert_to_tensor(images), tf.float32)
         layers = self.required_layers(model, tuple(images.shape))
-        activations: dict[str, tf.Tensor] = {}
-        if layers:
-            outputs = model.submodel(list(layers))(images, training=False)
-            if not isinstance(outputs, (list, tuple)):
-                outputs = [outputs]  # Keras returns a lone output unwrapped
-            activations = dict(zip(layers, outputs))
-        return float(self(Context(activations, images, model)))
+        return float(self(Context(model_api.activations(model, layers, images), images, model)))
 
     def _leaf_value(self, ctx: Context) -> tf.Tensor:
         raise NotImplementedError

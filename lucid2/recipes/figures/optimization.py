@@ -16,7 +16,7 @@ from typing import Sequence
 import numpy as np
 import tensorflow as tf
 
-from lucid2.optvis import checks, objectives
+from lucid2.optvis import checks, model_api, objectives
 from lucid2.optvis.render import max_steps_from_env
 from lucid2.optvis.settings import RenderSettings
 from lucid2.recipes.figures.registry import DEFAULT_SEED
@@ -74,11 +74,8 @@ def optimize_with_curve(model, objective, settings: RenderSettings, *,
 
 def activations(model, images: np.ndarray, layers: Sequence[str]) -> dict[str, np.ndarray]:
     """The activations of ``layers`` for ``images`` (N, H, W, 3) in [0, 1], as numpy."""
-    names = list(dict.fromkeys(layers))
-    outputs = model.submodel(names)(tf.constant(np.asarray(images, np.float32)), training=False)
-    if not isinstance(outputs, (list, tuple)):
-        outputs = [outputs]
-    return {name: np.asarray(out) for name, out in zip(names, outputs)}
+    found = model_api.activations(model, layers, tf.constant(np.asarray(images, np.float32)))
+    return {name: np.asarray(out) for name, out in found.items()}
 
 
 def channel_means(model, images: np.ndarray, unit: LayerChannel) -> np.ndarray:
