@@ -5,10 +5,24 @@ r"""Renders a feature visualization to a PNG file.
       --output=grid.png --weights=/path/to/inception5h --verbose
   python -m lucid2.render --model=/path/to/model.keras --value_range=-1,1 \
       --objective=block3_conv1:7 --output=out.png
+  python -m lucid2.render --objective=mixed4a:97 --init=photo.jpg --init_pull=1000 \
+      --output=accentuated.png
 
 Objectives follow :data:`lucid2.optvis.objectives.GRAMMAR` ("layer:channel",
 "layer" for DeepDream of a layer, weighted sums). Flags are checked before the
 model loads. ``LUCID2_MAX_STEPS`` caps ``--steps`` (for tests and CI).
+
+Progress goes to standard output: a progress bar with the time left on a terminal, a
+line every few seconds otherwise; ``--quiet`` prints only the saved path.
+TensorFlow's start-up log lines are hidden unless ``--tf_logs`` is given or
+``TF_CPP_MIN_LOG_LEVEL`` is set.
+
+Feature accentuation (Hamblin et al., 2024): ``--init=PHOTO`` starts the render at the
+photo (resized to ``--size`` x ``--size``), and ``--init_pull=WEIGHT`` subtracts WEIGHT
+times a pull back toward it: the distance of the activations at ``--init_pull_layer`` from
+the photo's (relative to them), or the root-mean-square pixel difference for
+``--init_pull_layer=input``. The weight is in the objective's units (see
+:mod:`lucid2.recipes.photo.accentuation`); 0 is a plain start at the photo.
 """
 
 from __future__ import annotations
@@ -20,11 +34,12 @@ from typing import TYPE_CHECKING
 
 from absl import app, flags
 
-from lucid2 import app_checks, app_flags
+from lucid2 import app_checks, app_flags, app_output
 # Constants only: defining the flags loads no TensorFlow, so --help stays instant.
 from lucid2.optvis.defaults import (DEFAULT_BATCH, DEFAULT_DECORRELATE, DEFAULT_LEARNING_RATE,
                                     DEFAULT_PARAM, DEFAULT_SIZE, DEFAULT_STEPS,
                                     DEFAULT_TRANSFORMS, PARAM_KINDS, TRANSFORM_NAMES)
+from lucid2.recipes.photo.defaults import DEFAULT_PULL_LAYER, PULL_PIXELS
 
 if TYPE_CHECKING:
     from lucid2.optvis.settings import RenderSettings
@@ -58,8 +73,18 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
                       "Robustness transforms: Lucid's standard ones, the article's, or none.",
                       **define)
     flags.DEFINE_float("learning_rate", DEFAULT_LEARNING_RATE, "Adam learning rate.", **define)
-    flags.DEFINE_bool("verbose", False, "Show a progress bar.", **define)
+    flags.DEFINE_bool("verbose", False, "Show a Keras progress bar even when the output is not "
+                      "a terminal, and check for NaNs every step.", **define)
+    flags.DEFINE_string("init", None, "Start from this photo instead of noise (feature "
+                        "accentuation); it is resized to --size x --size.", **define)
+    flags.DEFINE_float("init_pull", 0.0, "Weight of the pull back toward --init, in the "
+                       "objective's units (0: a plain start at the photo).", lower_bound=0,
+                       **define)
+    flags.DEFINE_string("init_pull_layer", DEFAULT_PULL_LAYER, "The layer whose activations "
+                        f"the pull keeps close to the photo's, or '{PULL_PIXELS}' for the "
+                        "pixels.", **define)
     app_flags.define_model_flags(flag_values)
+    app_output.define_output_flags(flag_values)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,6 +96,9 @@ class Settings:
     rendering: RenderSettings  # size, batch, param, ..., steps, seed: the flags of the same names
     model: app_flags.ModelSpec
     verbose: bool
+    init: pathlib.Path | None = None  # the photo to start from (None: noise)
+    init_pull: float = 0.0  # weight of the pull back toward it
+    init_pull_layer: str = DEFAULT_PULL_LAYER
 
 
 def settings_from_flags(flag_values: flags.FlagValues = flags.FLAGS) -> Settings:
@@ -110,8 +138,21 @@ def settings_from_flags(flag_values: flags.FlagValues = flags.FLAGS) -> Settings
         # The settings' fields are named like the flags, and each message starts with the name.
         raise app.UsageError(f"--{error}") from None
     model = app_flags.model_spec_from_flags(flag_values)
+    init = None
+    if flag_values.init is not None:
+        from lucid2 import photo_app_flags
+
+        init = photo_app_flags.photo_flag(flag_values, "init")
+    elif flag_values.init_pull > 0:
+        raise app.UsageError("--init_pull pulls toward the --init photo: give --init=PHOTO "
+                             "too.")
+    pull_layer = flag_values.init_pull_layer.strip()
+    if not pull_layer:
+        raise app.UsageError(f"--init_pull_layer must name a layer, or '{PULL_PIXELS}' for "
+                             "the pixels.")
     return Settings(objective=flag_values.objective, output=output, rendering=rendering,
-                    model=model, verbose=flag_values.verbose)
+                    model=model, verbose=flag_values.verbose, init=init,
+                    init_pull=flag_values.init_pull, init_pull_layer=pull_layer)
 
 
 def build_model(spec: app_flags.ModelSpec):
@@ -119,6 +160,24 @@ def build_model(spec: app_flags.ModelSpec):
     from lucid2.modelzoo import load_from_spec
 
     return load_from_spec(spec)
+
+
+def _make_renderer(settings: Settings, model):
+    """The renderer of the objective, started at the --init photo and pulled toward it
+    when one is given."""
+    if settings.init is None:
+        return settings.rendering.renderer(model, settings.objective)
+    from lucid2.optvis import objectives, param
+    from lucid2.recipes.photo.accentuation import accentuation_objective
+
+    size = settings.rendering.size
+    # One array for the start and the pull's reference, so that step 0 has no pull.
+    photo = param.load_init(settings.init, size, size)
+    reference = objectives.reference_image(photo, name=settings.init.name)
+    objective = accentuation_objective(settings.objective, reference, settings.init_pull,
+                                       settings.init_pull_layer)
+    return settings.rendering.renderer(model, objective,
+                                       param_f=settings.rendering.param_from(photo))
 
 
 class RenderError(SystemExit):
@@ -144,7 +203,7 @@ def render(settings: Settings) -> pathlib.Path:
         raise RenderError(f"cannot load model {settings.model.model!r}: {error}") from error
 
     try:
-        renderer = settings.rendering.renderer(model, settings.objective)
+        renderer = _make_renderer(settings, model)
     except (ValueError, TypeError) as error:
         raise RenderError(str(error)) from error
     with app_checks.reporting_steps(lambda: renderer.steps_done):
@@ -160,9 +219,12 @@ def main(argv: list[str], flag_values: flags.FlagValues = flags.FLAGS) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}; all options are "
                              "flags, e.g. --objective=mixed4a:97 --output=vis.png.")
+    app_output.start(flag_values)
     settings = settings_from_flags(flag_values)
-    path = render(settings)
-    print(f"Saved {os.fspath(path)}")
+    # Progress goes to stdout (a bar on a terminal); --quiet leaves only the saved path.
+    with app_output.showing_progress(flag_values):
+        path = render(settings)
+    print(f"Saved {os.fspath(path)}", flush=True)
 
 
 if __name__ == "__main__":

@@ -268,3 +268,86 @@ def test_disk_full_while_saving_is_one_line_exit_1_and_leaves_nothing(tmp_path, 
                         r": it needs about 768 B, [0-9.]+ [KMGT]?B free; nothing written\.",
                         message), message
     assert list(tmp_path.iterdir()) == []  # no PNG, no temporary
+
+
+# ------------------------------------------------ 4. --init: feature accentuation
+def _photo_file(tmp_path):
+    from photo_testlib import write_photo
+
+    return write_photo(tmp_path / "photo.png")
+
+
+def test_init_flags_default_to_a_render_from_noise(tmp_path):
+    settings = _settings("--objective=mixed4a:97", f"--output={tmp_path / 'v.png'}")
+    assert (settings.init, settings.init_pull, settings.init_pull_layer) == \
+        (None, 0.0, "mixed3b")
+    photo = _photo_file(tmp_path)
+    settings = _settings("--objective=mixed4a:97", f"--output={tmp_path / 'v.png'}",
+                         f"--init={photo}", "--init_pull=5", "--init_pull_layer=input")
+    assert (settings.init, settings.init_pull, settings.init_pull_layer) == \
+        (photo, 5.0, "input")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--init_pull=2"], "--init_pull pulls toward the --init photo: give --init=PHOTO"),
+    (["--init={tmp}/missing.jpg"], "--init: '{tmp}/missing.jpg' does not exist"),
+    (["--init={tmp}/notes.png"], "--init: cannot load '{tmp}/notes.png'"),
+    (["--init={photo}", "--init_pull_layer= "], "--init_pull_layer must name a layer"),
+])
+def test_init_flag_validation_messages(tmp_path, args, message):
+    (tmp_path / "notes.png").write_text("no image")
+    names = dict(tmp=tmp_path, photo=_photo_file(tmp_path))
+    with pytest.raises(app.UsageError) as error:
+        _settings("--objective=a:1", "--output=v.png", *(a.format(**names) for a in args))
+    assert message.format(**names) in str(error.value)
+
+
+def test_negative_init_pull_is_refused_by_the_parser(tmp_path):
+    with pytest.raises(flags.IllegalFlagValueError):
+        _settings("--objective=a:1", "--output=v.png", "--init_pull=-1")
+
+
+def test_a_missing_init_fails_before_the_model_loads(tmp_path):
+    result = _run_app("--objective=mixed4a:97", f"--output={tmp_path / 'v.png'}",
+                      f"--init={tmp_path / 'gone.jpg'}", "--weights=/nonexistent/weights")
+    assert result.returncode == 1
+    assert f"--init: '{tmp_path / 'gone.jpg'}' does not exist" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def _render_from_photo(tmp_path, monkeypatch, *args):
+    monkeypatch.setattr(render_app, "build_model", lambda *a: _tiny_model())
+    photo = _photo_file(tmp_path)
+    output = tmp_path / "v.png"
+    settings = _settings("--objective=conv:1", f"--output={output}", f"--init={photo}",
+                         "--size=16", "--seed=0", "--transforms=none", *args)
+    render_app.render(settings)
+    from lucid2.misc.io import load_image
+    from lucid2.optvis.param import load_init
+
+    return load_image(output), load_init(photo, 16, 16)[0]
+
+
+def test_init_starts_the_render_at_the_photo(tmp_path, monkeypatch):
+    image, photo = _render_from_photo(tmp_path, monkeypatch, "--steps=1",
+                                      "--learning_rate=1e-7")
+    np.testing.assert_allclose(image, photo, atol=2.5 / 255)
+
+
+def test_init_pull_keeps_the_render_near_the_photo(tmp_path, monkeypatch):
+    free, photo = _render_from_photo(tmp_path, monkeypatch, "--steps=20", "--param=pixel")
+    pulled, _ = _render_from_photo(tmp_path, monkeypatch, "--steps=20", "--param=pixel",
+                                   "--init_pull=50", "--init_pull_layer=input")
+
+    def distance(image):
+        return float(np.sqrt(np.mean(np.square(image - photo))))
+
+    assert 0 < distance(pulled) < distance(free)
+
+
+def test_an_unknown_pull_layer_is_a_one_line_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(render_app, "build_model", lambda *args: _tiny_model())
+    settings = _settings("--objective=conv:1", f"--output={tmp_path / 'v.png'}",
+                         f"--init={_photo_file(tmp_path)}", "--init_pull=1", "--size=16")
+    with pytest.raises(render_app.RenderError, match="Unknown layer 'mixed3b'"):
+        render_app.render(settings)

@@ -103,14 +103,16 @@ class VisionModel:
             raise TypeError(f"keras_model must be a keras.Model, got {type(keras_model).__name__}.")
         self.value_range = validate_value_range(value_range)
         if channel_order not in CHANNEL_ORDERS:
-            raise ValueError(f"channel_order must be one of {CHANNEL_ORDERS}, got {channel_order!r}.")
+            raise ValueError(
+                f"channel_order must be one of {CHANNEL_ORDERS}, got {channel_order!r}.")
         self.channel_order = channel_order
         self.keras_model = keras_model
         self.takes_unit_range = takes_unit_range
         self.labels = list(labels) if labels is not None else None
         self.name = name or keras_model.name
         self._layer_kinds = dict(layer_kinds or {})
-        self._submodels: dict[tuple[str, ...], keras.Model] = {}
+        # Keyed by layer names (see submodel), or "<full>" for full_model.
+        self._submodels: dict[tuple[str, ...] | str, keras.Model] = {}
         self._layers = {layer.name: layer for layer in keras_model.layers}
         self._graph_inputs = self._functional_inputs(keras_model)
         if logits_layer is not None:
@@ -171,7 +173,8 @@ class VisionModel:
                  and _layer_kind(self._layers[n]) != "input"]
         model = self.submodel(names)
         specs = model.compute_output_spec(keras.KerasTensor((1, height, width, 3)))
-        return [(n, self.layer_info(n).kind, tuple(s.shape)) for n, s in zip(names, specs)]
+        return [(n, self.layer_info(n).kind, tuple(s.shape))
+                for n, s in zip(names, specs, strict=True)]
 
     # -------------------------------------------------------------- submodels
     def _unit_range_input(self):
@@ -195,7 +198,8 @@ class VisionModel:
         computed.
         """
         single = isinstance(layer_names, str)
-        names = (layer_names,) if single else tuple(layer_names)
+        names: tuple[str, ...] = ((layer_names,) if isinstance(layer_names, str)
+                                  else tuple(layer_names))
         if not names:
             raise ValueError("submodel() needs at least one layer name.")
         for name in names:

@@ -16,7 +16,7 @@ LOGITS_LAYER = "softmax2_pre_activation"
 
 
 def _layer_kinds() -> dict[str, str]:
-    kinds = {name: "conv" for name in ("conv2d0", "conv2d1", "conv2d2")}
+    kinds = dict.fromkeys(("conv2d0", "conv2d1", "conv2d2"), "conv")
     for block, *_ in graph.MIXED_BLOCKS:
         kinds[block] = "mixed"
         kinds[f"{block}_pre_relu"] = "mixed_pre_relu"

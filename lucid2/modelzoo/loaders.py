@@ -48,21 +48,16 @@ import keras
 import tensorflow as tf
 
 from lucid2.modelzoo.base import CHANNEL_ORDERS, VisionModel, validate_value_range
+from lucid2.modelzoo.hub import REMOTE_PREFIXES, restore_hub_module
 from lucid2.modelzoo.inceptionv1 import InceptionV1
 from lucid2.modelzoo.model_files import (KERAS_FILE_SUFFIXES, KERAS_ZIP_SUFFIX,
                                          SAVED_MODEL_FILES, load_keras_file, not_a_model_directory,
                                          restore_saved_model)
 
-try:
-    import tensorflow_hub as hub
-except ImportError:  # a broken install; load_hub() says what to install
-    hub = None
-
 VALUE_RANGE_EXAMPLES = "(0, 1), (-1, 1), (0, 255) or (-117, 138)"
 DEFAULT_WEIGHTS = "imagenet"  # what load() gives InceptionV1 unless told otherwise
 # A TF1 Hub module directory carries this file next to its saved_model.pb.
 TF1_HUB_MODULE_FILE = "tfhub_module.pb"
-REMOTE_PREFIXES = ("https://", "http://", "gs://")
 INCEPTIONV1_NAMES = ("inceptionv1", "inception_v1", "googlenet")
 IMAGE_RANK = 4
 IMAGE_CHANNELS = 3
@@ -146,10 +141,7 @@ def from_keras(model: keras.Model, *, value_range: Sequence[float], channel_orde
     if isinstance(model, VisionModel):
         raise TypeError("model is already a lucid2 VisionModel; use it directly.")
     if not isinstance(model, keras.Model):
-        raise TypeError(
-            f"from_keras needs a Keras 3 keras.Model, got {type(model).__module__}."
-            f"{type(model).__name__}. For a tf_keras (Keras 2) model, save it as a SavedModel and "
-            "use lucid2.modelzoo.load_saved_model.")
+        raise _not_keras3(model)
     low_high = _require_value_range(value_range, "from_keras")
     order = _check_channel_order(channel_order)
     _check_image_input(model)
@@ -157,11 +149,19 @@ def from_keras(model: keras.Model, *, value_range: Sequence[float], channel_orde
                        logits_layer=logits_layer, name=name)
 
 
+def _not_keras3(model: object) -> TypeError:
+    """The error for a model that is not a Keras 3 one, with the way for Keras 2 models."""
+    return TypeError(
+        f"from_keras needs a Keras 3 keras.Model, got {type(model).__module__}."
+        f"{type(model).__name__}. For a tf_keras (Keras 2) model, save it as a SavedModel and "
+        "use lucid2.modelzoo.load_saved_model.")
+
+
 def _check_image_input(model: keras.Model) -> None:
     """Raises a ValueError unless the model's graph has one (N, H, W, 3) input."""
     if isinstance(model, keras.Sequential):
         try:
-            model.inputs
+            _ = model.inputs  # raises until the model knows its input shape
         except (AttributeError, ValueError):
             raise ValueError(
                 f"Sequential model {model.name!r} has no input shape yet: start it with "
@@ -439,7 +439,7 @@ def _wrap_endpoint(endpoint: _Endpoint, *, value_range, channel_order, input_siz
         primary_layer=layer_names[primary_key] if primary_key is not None else None,
         source=source, source_kind=source_kind, endpoint=endpoint.description,
         value_range=value_range, channel_order=channel_order, labels=labels,
-        logits_layer=logits_layer, layer_kinds={n: "output" for n in layer_names.values()},
+        logits_layer=logits_layer, layer_kinds=dict.fromkeys(layer_names.values(), "output"),
         name=name)
 
 
@@ -561,7 +561,8 @@ def load_hub(handle_or_path: str | os.PathLike, *, value_range: Sequence[float],
     by tensorflow_hub for a handle such as
     ``https://tfhub.dev/google/imagenet/mobilenet_v2_100_224/classification/5``
     or ``https://www.kaggle.com/models/...``; set ``TFHUB_CACHE_DIR`` to choose
-    the cache). ``hub.KerasLayer`` is not used because it is built on Keras 2
+    the cache; without network, :class:`lucid2.modelzoo.hub.HubDownloadError` says
+    what to download). ``hub.KerasLayer`` is not used because it is built on Keras 2
     (tf_keras) and does not mix with Keras 3 models.
 
     The module's ``__call__`` is used (TF2 "reusable SavedModel" convention,
@@ -588,18 +589,8 @@ def load_hub(handle_or_path: str | os.PathLike, *, value_range: Sequence[float],
     low_high = _require_value_range(value_range, "load_hub")
     order = _check_channel_order(channel_order)
     size = _check_input_size(input_size)
-    handle = os.fspath(handle_or_path)
-    if not isinstance(handle, str):
-        raise TypeError(f"handle_or_path must be a string or path, got {type(handle).__name__}.")
-    if not handle.startswith(REMOTE_PREFIXES) and not os.path.isdir(handle):
-        raise FileNotFoundError(
-            f"No TF-Hub module at {handle!r}: expected a handle such as https://tfhub.dev/... or "
-            "https://www.kaggle.com/models/..., or a local hub-format SavedModel directory.")
-    if hub is None:
-        raise ImportError("load_hub needs the tensorflow_hub package: pip install "
-                          "tensorflow-hub.")
+    restored, handle = restore_hub_module(handle_or_path, tags=tags)
     source = f"{KIND_HUB} {handle!r}"
-    restored = hub.load(handle, tags=tags)
     endpoint = _select_endpoint(restored, signature, source,
                                 (CALL_ENDPOINT, TF1_HUB_SIGNATURE, SERVING_SIGNATURE))
     return _wrap_endpoint(endpoint, value_range=low_high, channel_order=order, input_size=size,
@@ -644,7 +635,7 @@ def load(model_or_path, *, value_range: Sequence[float] | None = None, channel_o
     if isinstance(model_or_path, str) and model_or_path.strip().lower() in INCEPTIONV1_NAMES:
         return _load_inceptionv1(value_range, channel_order, weights, kwargs)
     if type(model_or_path).__module__.startswith("tf_keras"):
-        return from_keras(model_or_path, value_range=value_range)  # raises its Keras 2 advice
+        raise _not_keras3(model_or_path)
     if not isinstance(model_or_path, (keras.Model, str, os.PathLike)):
         raise TypeError(f"Cannot load a model from {type(model_or_path).__name__}; expected "
                         f"{ACCEPTED_MODELS}.")

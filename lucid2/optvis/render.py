@@ -42,6 +42,7 @@ from lucid2.optvis import checks
 from lucid2.optvis import objectives as objectives_lib
 from lucid2.optvis.defaults import DEFAULT_LEARNING_RATE, DEFAULT_SIZE, DEFAULT_STEPS
 from lucid2.optvis import param, sizes, transform
+from lucid2.optvis import progress as progress_lib
 from lucid2.optvis.model_api import RenderableModel, outputs_by_layer, require_renderable
 from lucid2.optvis.redirected_relu import redirected_relus
 
@@ -255,6 +256,11 @@ class Renderer:
         sizes.check_image_size(self.model, self.layers, self.image_shape, self._transform)
         self.objective.validate(self.model, model_shape)  # output shapes of every layer too
         self._submodel = self.model.submodel(list(self.layers)) if self.layers else None
+        # Reference images the objective compares with, at the parameterization's size.
+        self.references = self.objective.references()
+        batch, height, width, _ = self.image_shape
+        self._reference_inputs = [tf.constant(reference.resized(batch, height, width))
+                                  for reference in self.references]
         self._rng = (tf.random.Generator.from_seed(seed) if seed is not None
                      else tf.random.Generator.from_non_deterministic_state())
         self.optimizer = _make_optimizer(optimizer)
@@ -300,8 +306,23 @@ class Renderer:
         return layers
 
     # ------------------------------------------------------------- the step
+    def _transform_with_references(self, images: tf.Tensor) -> tuple[tf.Tensor, list]:
+        """The transformed images, and the references under the very same random draw.
+
+        The references ride along as extra channels of the images, so every transform
+        (each draws per image, not per channel) moves them identically.
+        """
+        if not self._reference_inputs or self._submodel is None:
+            return self._transform(images, self._rng), []
+        own = images.shape[-1]
+        stacked = self._transform(tf.concat([images] + self._reference_inputs, axis=-1),
+                                  self._rng)
+        references = [stacked[..., start:start + RGB_CHANNELS]
+                      for start in range(own, stacked.shape[-1], RGB_CHANNELS)]
+        return stacked[..., :own], references
+
     def _forward(self, images: tf.Tensor) -> tf.Tensor:
-        transformed = self._transform(images, self._rng)
+        transformed, references = self._transform_with_references(images)
         if transformed.shape[-1] == RGBA_CHANNELS:
             # Transparent pixels show random colors, so alpha marks what the model needs.
             transformed = transform.collapse_alpha()(transformed, self._rng)
@@ -311,15 +332,19 @@ class Renderer:
                 "needs 3 (RGB) channels.")
         activations = {}
         if self._submodel is not None:
+            # The references share the batch: one pass through the network.
+            batch = tf.concat([transformed] + references, axis=0) if references else transformed
             if self._relu_override:
                 # Read the switch once per step, not once per patched ReLU.
                 redirecting = self._redirecting()
                 with redirected_relus(self._submodel, lambda: redirecting):
-                    outputs = self._submodel(transformed, training=False)
+                    outputs = self._submodel(batch, training=False)
             else:
-                outputs = self._submodel(transformed, training=False)
+                outputs = self._submodel(batch, training=False)
             activations = outputs_by_layer(self.layers, outputs)
-        ctx = objectives_lib.Context(activations, images, self.model)
+        activations, by_reference = objectives_lib.split_reference_activations(
+            activations, self.references, self._reference_inputs)
+        ctx = objectives_lib.Context(activations, images, self.model, by_reference)
         value = self.objective(ctx)
         if value.shape.rank != 0:
             raise ValueError(f"The objective {self.objective!r} must give a scalar, got shape "
@@ -402,8 +427,8 @@ class Renderer:
     # ---------------------------------------------------------------- loop
     def run(self, thresholds: Sequence[int] | int = DEFAULT_THRESHOLDS, verbose: bool = False,
             tensorboard_dir: str | os.PathLike | None = None, snapshot_every: int | None = None,
-            gif_path: str | os.PathLike | None = None,
-            keep_alpha: bool = False) -> list[np.ndarray]:
+            gif_path: str | os.PathLike | None = None, keep_alpha: bool = False,
+            progress: progress_lib.Reporter | None = None) -> list[np.ndarray]:
         """Optimizes until each threshold (a total step count) and returns the images there.
 
         See :func:`render_vis` for the arguments.
@@ -417,44 +442,65 @@ class Renderer:
             raise ValueError(
                 f"thresholds {thresholds} must not be below the {start} steps already run.")
         total = thresholds[-1]
+        reporter = _reporter(progress, verbose)
         writer = (tf.summary.create_file_writer(os.fspath(tensorboard_dir))
                   if tensorboard_dir is not None else None)
-        progbar = None
-        if verbose:
-            batch, height, width, _ = self.image_shape
-            print(f"Rendering {self.objective!r} on {batch} image(s) of {height}x{width}, "
-                  f"{total - start} steps")
-            progbar = keras.utils.Progbar(total - start, stateful_metrics=["objective"])
         frames = [self.images()] if gif_path is not None else []
         results: list[np.ndarray] = []
         pending = list(thresholds)
         while pending and pending[0] == start:
             results.append(self.images(keep_alpha))
             pending.pop(0)
-        for step in range(start + 1, total + 1):
-            value = self._step_fn()
-            at_threshold = step == pending[0]
-            if progbar is not None:
-                progbar.update(step - start, values=[("objective", float(value))])
-            if writer is not None:
-                with writer.as_default():
-                    write_scalar_summary("objective", value, step)
-            if verbose or at_threshold or step % NONFINITE_CHECK_EVERY == 0:
-                self.check_finite()
-            snapshot = snapshot_every is not None and step % snapshot_every == 0
-            if snapshot and gif_path is not None:
-                frames.append(self.images())
-            if writer is not None and (snapshot or at_threshold):
-                with writer.as_default():
-                    write_image_summary("render", self.images(), step)
-            while pending and pending[0] == step:
-                results.append(self.images(keep_alpha))
-                pending.pop(0)
+        with reporter.running(total - start, self._progress_label()):
+            for step in range(start + 1, total + 1):
+                value = self._step_fn()
+                at_threshold = step == pending[0]
+                # The tensor itself: a reporter reads it only when it shows it.
+                reporter.update(step - start, {"objective": value})
+                if writer is not None:
+                    with writer.as_default():
+                        write_scalar_summary("objective", value, step)
+                if verbose or at_threshold or step % NONFINITE_CHECK_EVERY == 0:
+                    self.check_finite()
+                snapshot = snapshot_every is not None and step % snapshot_every == 0
+                if snapshot and gif_path is not None:
+                    frames.append(self.images())
+                if writer is not None and (snapshot or at_threshold):
+                    with writer.as_default():
+                        write_image_summary("render", self.images(), step)
+                while pending and pending[0] == step:
+                    results.append(self.images(keep_alpha))
+                    pending.pop(0)
         if writer is not None:
             writer.flush()
         if gif_path is not None:
             save_gif(frames, gif_path)
         return results
+
+    def _progress_label(self) -> str:
+        """What a render reports as its label: the objective and the images' size."""
+        batch, height, width, _ = self.image_shape
+        return (f"Rendering {self.objective.description} on {batch} image(s) of "
+                f"{height}x{width}")
+
+
+def _check_progress(progress) -> None:
+    if progress is not None and not isinstance(progress, progress_lib.Reporter):
+        raise TypeError("progress must be a lucid2.optvis.progress.Reporter (e.g. "
+                        "progress.for_stream(sys.stdout)) or None; got "
+                        f"{type(progress).__name__}.")
+
+
+def _reporter(progress: progress_lib.Reporter | None, verbose: bool) -> progress_lib.Reporter:
+    """``progress`` if given, else a Keras progress bar when ``verbose``, else the active
+    reporter (:func:`lucid2.optvis.progress.current`: silent outside an app's
+    ``progress.reporting`` block)."""
+    _check_progress(progress)
+    if progress is not None:
+        return progress
+    if verbose:
+        return progress_lib.ProgbarReporter()
+    return progress_lib.current()
 
 
 def render_vis(model: RenderableModel, objective, param_f=None, optimizer=None,
@@ -464,7 +510,8 @@ def render_vis(model: RenderableModel, objective, param_f=None, optimizer=None,
                redirect_steps: int = DEFAULT_REDIRECT_STEPS,
                tensorboard_dir: str | os.PathLike | None = None,
                snapshot_every: int | None = None, gif_path: str | os.PathLike | None = None,
-               keep_alpha: bool = False) -> list[np.ndarray]:
+               keep_alpha: bool = False,
+               progress: progress_lib.Reporter | None = None) -> list[np.ndarray]:
     """Optimizes an image to maximize ``objective`` on ``model`` (Lucid's ``render_vis``).
 
     Args:
@@ -481,7 +528,8 @@ def render_vis(model: RenderableModel, objective, param_f=None, optimizer=None,
         having alpha after the transforms are composited over random colors.
       thresholds: step counts (strictly increasing positive ints) at which to
         return the images; capped by ``LUCID2_MAX_STEPS``.
-      verbose: show a Keras progress bar with the objective's value.
+      verbose: show a Keras progress bar with the objective's value (and check for NaNs
+        every step).
       seed: makes the render reproducible: ``keras.utils.set_random_seed(seed)``
         before creating the parameterization and a seeded generator for the
         transforms (bit-identical on CPU). Note that it reseeds Python, NumPy
@@ -494,6 +542,10 @@ def render_vis(model: RenderableModel, objective, param_f=None, optimizer=None,
         and ``gif_path``).
       gif_path: save the snapshots (from the initial image on) as a GIF.
       keep_alpha: return RGBA renders with their alpha instead of over white.
+      progress: a :class:`lucid2.optvis.progress.Reporter` told the steps (label: the
+        objective and the image size). None: a progress bar with ``verbose``, else the
+        reporter made active by ``progress.reporting(...)`` (as the apps do), else none.
+        Reporting never changes the render.
 
     Returns:
       One float32 array per threshold, (N, H, W, 3) in [0, 1] (the untransformed
@@ -511,12 +563,14 @@ def render_vis(model: RenderableModel, objective, param_f=None, optimizer=None,
     check_thresholds(thresholds)
     max_steps_from_env()
     _check_optional_positive(snapshot_every, "snapshot_every")
+    _check_progress(progress)
     renderer = Renderer(model, objective, param_f=param_f, optimizer=optimizer,
                         transforms=transforms, seed=seed,
                         relu_gradient_override=relu_gradient_override,
                         redirect_steps=redirect_steps)
     return renderer.run(thresholds, verbose=verbose, tensorboard_dir=tensorboard_dir,
-                        snapshot_every=snapshot_every, gif_path=gif_path, keep_alpha=keep_alpha)
+                        snapshot_every=snapshot_every, gif_path=gif_path, keep_alpha=keep_alpha,
+                        progress=progress)
 
 
 def make_render_step(model: RenderableModel, objective, **kwargs) -> Callable[[], tf.Tensor]:

@@ -102,6 +102,23 @@ class RenderSettings:
         return param_lib.image(self.size, batch=self.batch, fft=self.param == "fft",
                                decorrelate=self.decorrelate)
 
+    def param_from(self, init) -> Callable[[], param_lib.RGBImage]:
+        """A zero-argument factory of this parameterization started from ``init``.
+
+        ``init`` is an image array, a path or a list of them, as
+        :func:`lucid2.optvis.param.load_init` takes; it is checked, read and resized
+        to ``size`` now (errors raise here, before any model work), and every call of
+        the factory returns a new param that reproduces it within 1/255. Pass the
+        factory as ``param_f`` to :meth:`renderer` or :meth:`render`.
+        """
+        images = param_lib.load_init(init, self.size, self.size, self.batch)
+
+        def make_param() -> param_lib.RGBImage:
+            return param_lib.image(self.size, batch=self.batch, fft=self.param == "fft",
+                                   decorrelate=self.decorrelate, init=images)
+
+        return make_param
+
     def make_optimizer(self) -> keras.optimizers.Optimizer:
         """A fresh Adam optimizer; pass the method itself as ``optimizer``."""
         return keras.optimizers.Adam(learning_rate=self.learning_rate)

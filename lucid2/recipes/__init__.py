@@ -3,7 +3,9 @@
 Every figure family of the article is one call here (``teaser_figure``,
 ``diversity_figure``, ... or ``run_figure(name, model)``), returning a
 :class:`FigureResult` that :func:`save_figure` writes as PNG and JSON.
-Dataset examples live in :mod:`lucid2.recipes.dataset_examples`.
+Dataset examples live in :mod:`lucid2.recipes.dataset_examples`; starting from a photo
+(feature inversion, caricature, style transfer, DeepDream, feature accentuation) in
+:mod:`lucid2.recipes.photo`.
 
 The names below are imported on first use (see :mod:`lucid2.recipes.lazy_exports`),
 so that the apps' ``--help`` and ``--list`` stay instant.
@@ -30,6 +32,13 @@ LAZY_EXPORTS = {
     "spectrum_figure": "lucid2.recipes.figures",
     "steepest_descent_figure": "lucid2.recipes.figures",
     "teaser_figure": "lucid2.recipes.figures",
+    "PhotoResult": "lucid2.recipes.photo",
+    "accentuate": "lucid2.recipes.photo",
+    "caricature": "lucid2.recipes.photo",
+    "deepdream": "lucid2.recipes.photo",
+    "invert": "lucid2.recipes.photo",
+    "save_result": "lucid2.recipes.photo",
+    "style_transfer": "lucid2.recipes.photo",
 }
 __getattr__, __dir__ = lazy_exports(__name__, LAZY_EXPORTS)
 __all__ = sorted(LAZY_EXPORTS)

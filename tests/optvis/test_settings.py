@@ -132,6 +132,42 @@ def test_renderer_uses_the_settings(tiny):
     assert interpolation.image_shape == (3, SIZE, SIZE, 3)
 
 
+# ----------------------------------------------------------- starting from a photo
+def _photos(batch, size):
+    rng = np.random.default_rng(9)
+    y, x = np.meshgrid(np.linspace(0, 1, size), np.linspace(0, 1, size), indexing="ij")
+    smooth = np.stack([x, y, 1 - x * y], axis=-1)
+    return np.clip(smooth + rng.normal(0, 0.1, (batch, size, size, 3)), 0, 1).astype(np.float32)
+
+
+@pytest.mark.parametrize("kind,decorrelate,batch", [("fft", True, 2), ("pixel", False, 1)])
+def test_param_from_starts_the_settings_render_at_the_photo(tiny, kind, decorrelate, batch):
+    settings = RenderSettings(size=SIZE, batch=batch, param=kind, decorrelate=decorrelate,
+                              transforms="none", steps=STEPS, seed=0)
+    photos = _photos(batch, 2 * SIZE)  # resized to the settings' size
+    factory = settings.param_from(photos)
+    expected = param.load_init(photos, SIZE, SIZE, batch)
+    made = factory()
+    assert made.shape == (batch, SIZE, SIZE, 3)
+    assert made.describe() == param.image(SIZE, batch=batch, fft=kind == "fft",
+                                          decorrelate=decorrelate).describe()
+    np.testing.assert_allclose(made(), expected, atol=1.0 / 255)
+    renderer = settings.renderer(tiny, "conv2:1", param_f=factory)
+    np.testing.assert_allclose(renderer.images(), expected, atol=1.0 / 255)  # step 0
+    renderer.run((STEPS,))
+    assert np.abs(renderer.images() - expected).max() > 1.0 / 255  # and it optimizes
+
+
+def test_param_from_checks_the_photo_at_once(tmp_path):
+    settings = RenderSettings(size=SIZE, batch=2)
+    with pytest.raises(ValueError, match="holds 3 images"):
+        settings.param_from(_photos(3, SIZE))
+    with pytest.raises(FileNotFoundError, match="nowhere.png"):
+        settings.param_from(tmp_path / "nowhere.png")
+    with pytest.raises(ValueError, match="NaN"):
+        settings.param_from(np.full((SIZE, SIZE, 3), np.nan))
+
+
 # ----------------------------------------------------------- same as render_vis
 @pytest.mark.parametrize("kind,batch,transforms", [("fft", 1, "standard"), ("pixel", 2, "none"),
                                                    ("fft", 2, "article")])

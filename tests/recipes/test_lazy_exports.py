@@ -7,9 +7,11 @@ import sys
 
 import pytest
 
-PACKAGES = ("lucid2.recipes", "lucid2.recipes.figures", "lucid2.recipes.appendix")
+PACKAGES = ("lucid2.recipes", "lucid2.recipes.figures", "lucid2.recipes.appendix",
+            "lucid2.recipes.photo")
 # What the apps import before parsing flags.
-LIGHT_MODULES = ("lucid2.recipes.figures.registry", "lucid2.recipes.appendix.plan")
+LIGHT_MODULES = ("lucid2.recipes.figures.registry", "lucid2.recipes.appendix.plan",
+                 "lucid2.recipes.photo.defaults")
 
 
 @pytest.mark.parametrize("package", PACKAGES)

@@ -13,7 +13,7 @@ def default_temp_name(name: str) -> str:
     return f".{name}.{secrets.token_hex(8)}.tmp"
 
 
-def atomic_write(path, write: Callable[[str], None], *,
+def atomic_write(path, write: Callable[[str], object], *,
                  temp_name: Callable[[str], str] = default_temp_name,
                  sync_directory: bool = False) -> pathlib.Path:
     """Calls ``write(temp_path)``, then moves the file to ``path`` in one step.

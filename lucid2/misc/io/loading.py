@@ -18,8 +18,9 @@ dataset examples. How each Pillow mode becomes RGB in [0, 1]:
 
 Gray images are repeated into the three channels. Anything else (an
 unsupported mode, values out of range, a file Pillow cannot identify or decode,
-a decompression bomb over twice ``PIL.Image.MAX_IMAGE_PIXELS``) raises :class:`ImageLoadError`, which names the file;
-file-system errors (a missing file, no permission) stay ``OSError``.
+a decompression bomb over twice ``PIL.Image.MAX_IMAGE_PIXELS``) raises
+:class:`ImageLoadError`, which names the file; file-system errors (a missing file, no
+permission) stay ``OSError``.
 """
 
 from __future__ import annotations
@@ -264,3 +265,46 @@ def load_image(path, size=None) -> np.ndarray:
     size = _check_size(size)
     with _open(path) as pil:
         return image_to_rgb(pil, size, source=path)
+
+
+def rgb_batch(image, name: str = "image") -> np.ndarray:
+    """An image given as a path or an array, as a float32 RGB batch (N, H, W, 3) in [0, 1].
+
+    Args:
+      image: a path (str or PathLike; read with :func:`load_image`), or an array:
+        (H, W), (H, W, 1), (H, W, 3) or a batch (N, H, W, 1 or 3); uint8 (0..255)
+        or float with finite values in [0, 1]. Gray is repeated into three channels.
+      name: how messages call the image (e.g. ``"--style"``).
+
+    Raises:
+      ImageLoadError, OSError: as :func:`load_image`, for a path.
+      TypeError, ValueError: an array of another dtype, shape or range.
+    """
+    if isinstance(image, (str, os.PathLike)):
+        return load_image(image)[None]
+    array = np.asarray(image)
+    if array.dtype == object or not (array.dtype == np.uint8
+                                     or np.issubdtype(array.dtype, np.floating)):
+        raise TypeError(f"{name} must be a path or an array of float (values in [0, 1]) or "
+                        f"uint8 (0..255) pixels, got {type(image).__name__} of dtype "
+                        f"{array.dtype}.")
+    if array.ndim == 2:
+        array = array[..., None]
+    if array.ndim == 3:
+        array = array[None]
+    if array.ndim != 4 or array.shape[-1] not in (1, RGB_CHANNELS) or 0 in array.shape:
+        raise ValueError(f"{name} must be (H, W), (H, W, 3) or a batch (N, H, W, 3) of RGB (or "
+                         f"gray) pixels, got shape {np.shape(image)}.")
+    if array.dtype == np.uint8:
+        array = array.astype(np.float32) / UINT8_MAX
+    else:
+        array = array.astype(np.float32)
+        if not np.all(np.isfinite(array)):
+            raise ValueError(f"{name} holds NaN or infinite values; pixels must be in [0, 1].")
+        low, high = float(array.min()), float(array.max())
+        if low < 0.0 or high > 1.0:
+            raise ValueError(f"{name} has values in [{low:g}, {high:g}]; float pixels must be in "
+                             "[0, 1] (divide 0..255 values by 255).")
+    if array.shape[-1] == 1:
+        array = np.repeat(array, RGB_CHANNELS, axis=-1)
+    return np.ascontiguousarray(array)

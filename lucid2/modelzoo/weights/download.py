@@ -77,14 +77,15 @@ def deadline_seconds(download_timeout_s: float | None = None) -> float:
     ``download_timeout_s`` when given, else ``$LUCID2_DOWNLOAD_TIMEOUT`` when
     set, else ``DEFAULT_DEADLINE_S``. ``inf`` means no limit.
     """
-    what, given, value = DEADLINE_ARGUMENT, download_timeout_s, download_timeout_s
+    what, value = DEADLINE_ARGUMENT, download_timeout_s
+    given: object = download_timeout_s  # as the user wrote it, for the message
     if value is None:
-        given = os.environ.get(DEADLINE_ENV_VAR, "").strip()
-        if not given:
+        text = os.environ.get(DEADLINE_ENV_VAR, "").strip()
+        if not text:
             return float(DEFAULT_DEADLINE_S)
-        what = f"${DEADLINE_ENV_VAR}"
+        what, given = f"${DEADLINE_ENV_VAR}", text
         try:
-            value = float(given)
+            value = float(text)
         except ValueError:
             value = None
     if isinstance(value, bool) or not isinstance(value, (int, float)) \
@@ -134,7 +135,7 @@ def as_deadline(deadline: Deadline | float | None) -> Deadline:
 
 
 # ----------------------------------------------------------- bounded sockets
-class _DeadlineConnectionMixin:
+class _DeadlineConnectionMixin(http.client.HTTPConnection):
     """An HTTP(S) connection whose handshake and wait for the answer respect a deadline.
 
     ``sockets`` collects the connected sockets, so that the reader can shorten

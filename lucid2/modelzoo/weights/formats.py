@@ -11,6 +11,7 @@ not of the expected kind.
 
 from __future__ import annotations
 
+import os
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -110,7 +111,7 @@ def graphdef_tensors(data: bytes, origin: str,
     return tensors
 
 
-def read_graphdef(path: str | Path, names: Collection[str] | None = None,
+def read_graphdef(path: str | os.PathLike, names: Collection[str] | None = None,
                   labels: tuple[str, ...] | None = None) -> RawWeights:
     """Reads a TensorFlow GraphDef ``.pb`` (``tensorflow_inception_graph.pb``, Lucid's
     ``InceptionV1.pb``): the Const nodes, named ``conv2d0_w``, ... in TensorFlow layout."""
@@ -130,7 +131,7 @@ def _pick_graphdef_member(members: list[str], origin: str) -> str:
     return candidates[0]
 
 
-def read_zip(path: str | Path, names: Collection[str] | None = None) -> RawWeights:
+def read_zip(path: str | os.PathLike, names: Collection[str] | None = None) -> RawWeights:
     """Reads the inception5h ``.zip``: its GraphDef and, if present, its label file."""
     path = Path(path)
     try:
@@ -175,7 +176,7 @@ def _read_hdf5_tensor(file: Path, name: str) -> np.ndarray:
             "corrupt.") from None
 
 
-def read_hdf5_dir(path: str | Path, names: Collection[str] | None = None) -> RawWeights:
+def read_hdf5_dir(path: str | os.PathLike, names: Collection[str] | None = None) -> RawWeights:
     """Reads soumith/inception.torch's per-tensor HDF5 files (``dump/NAME.h5``, dataset NAME).
 
     ``path`` is the folder holding ``dump/`` or ``dump/`` itself. Tensors stay in

@@ -10,10 +10,11 @@ zip container's CRC-32 catches corrupted bytes.
 
 from __future__ import annotations
 
+import os
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Collection, Mapping, Sequence
+from typing import Any, Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -82,10 +83,13 @@ def write_lucid2_file(path: str | Path, tensors: Mapping[str, np.ndarray],
     if labels is not None:
         meta[_LABELS_KEY] = np.array(list(labels), dtype=str)
 
+    # Values typed Any: numpy's stub matches **arrays against savez's allow_pickle flag too.
+    contents: dict[str, Any] = {**arrays, **meta}
+
     def write(temp: str) -> None:
         # A file handle, because np.savez appends ".npz" to a file name without it.
         with open(temp, "xb") as handle:
-            np.savez(handle, **arrays, **meta)
+            np.savez(handle, **contents)
         _verify(Path(temp), arrays, labels)
 
     # The cache file is minutes of download and conversion: make the rename durable too.
@@ -106,7 +110,7 @@ def _verify(path: Path, arrays: Mapping[str, np.ndarray], labels: Sequence[str] 
                       "differs from the data written.")
 
 
-def read_lucid2_file(path: str | Path, names: Collection[str] | None = None) -> RawWeights:
+def read_lucid2_file(path: str | os.PathLike, names: Collection[str] | None = None) -> RawWeights:
     """Reads lucid2's weights file (only ``names`` if given); ValueError if unreadable."""
     path = Path(path)
     with open(path, "rb") as handle:

@@ -85,11 +85,12 @@ def _file_name(url: str, default: str) -> str:
     return name or default
 
 
-def _fetch_optional(url: str | None, destination: Path, **fetch_args) -> Path | None:
+def _fetch_optional(url: str | None, destination: Path, *, deadline: Deadline,
+                    progress: DownloadProgress | None) -> Path | None:
     if url is None:
         return None
     try:
-        return fetch_url(url, destination, **fetch_args)
+        return fetch_url(url, destination, deadline=deadline, progress=progress)
     except DownloadError as error:
         # Also when the deadline ran out: the weights are here, only the labels are missing.
         _log.warning("No class labels: %s", error)
@@ -108,17 +109,19 @@ def fetch_source(source: Source, workdir: str | Path, names: Collection[str], *,
     ValueError.
     """
     workdir = Path(workdir)
-    fetch_args = {"deadline": as_deadline(deadline), "progress": progress}
+    shared = as_deadline(deadline)
     if source.kind == KIND_ZIP:
         path = fetch_url(source.url, workdir / _file_name(source.url, "inception5h.zip"),
-                         sha256=source.sha256, **fetch_args)
+                         sha256=source.sha256, deadline=shared, progress=progress)
         raw = formats.read_zip(path, names)
     elif source.kind == KIND_GRAPHDEF:
-        path = fetch_url(source.url, workdir / "graph.pb", sha256=source.sha256, **fetch_args)
-        labels_path = _fetch_optional(source.labels_url, workdir / "labels.txt", **fetch_args)
+        path = fetch_url(source.url, workdir / "graph.pb", sha256=source.sha256,
+                         deadline=shared, progress=progress)
+        labels_path = _fetch_optional(source.labels_url, workdir / "labels.txt",
+                                      deadline=shared, progress=progress)
         labels = (formats.parse_label_lines(
             formats.decode_text(labels_path.read_bytes(), source.labels_url))
-            if labels_path else None)
+            if labels_path is not None and source.labels_url is not None else None)
         raw = formats.read_graphdef(path, names, labels=labels)
     else:
         dump = workdir / formats.HDF5_DUMP_DIR
@@ -127,7 +130,8 @@ def fetch_source(source: Source, workdir: str | Path, names: Collection[str], *,
         for name in sorted(names):
             file_name = f"{name}{formats.HDF5_SUFFIX}"
             fetch_url(urllib.parse.urljoin(base, urllib.parse.quote(file_name)), dump / file_name,
-                      **fetch_args)
-        _fetch_optional(source.labels_url, workdir / formats.SYNSETS_NAME, **fetch_args)
+                      deadline=shared, progress=progress)
+        _fetch_optional(source.labels_url, workdir / formats.SYNSETS_NAME, deadline=shared,
+                        progress=progress)
         raw = formats.read_hdf5_dir(workdir, names)
     return RawWeights(raw.tensors, raw.labels, raw.layout, f"{source.url} ({source.kind})")

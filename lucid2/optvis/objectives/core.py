@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Callable, Iterator, Mapping, Sequence
+from typing import Callable, Iterator, Mapping, NamedTuple, Sequence, cast
 
 import tensorflow as tf
 
@@ -31,25 +31,36 @@ LayerSpec = Callable[[object], Sequence[str]]
 CheckFunction = Callable[[object, "tuple | None"], None]
 
 
+class ReferenceActivations(NamedTuple):
+    """What a context holds for one reference image (see :mod:`.reference`)."""
+
+    input: tf.Tensor  # the untransformed reference, (N, H, W, 3) like the images
+    activations: Mapping[str, tf.Tensor]  # layer -> activations under the images' transforms
+
+
 class Context:
     """What an objective sees when it is evaluated.
 
     Calling the context with a layer name returns that layer's activations for
     the transformed batch (NHWC); ``ctx("input")`` returns the untransformed
     parameterized images (Lucid's ``T("input")``, with alpha if the
-    parameterization has it).
+    parameterization has it). ``ctx.reference(ref, layer)`` returns a reference
+    image's activations under the same transforms.
 
     Args:
       activations: layer name -> activation tensor of the transformed batch.
       input: the untransformed images (N, H, W, C).
       model: the model being visualized (for ``labels`` and ``logits_layer``).
+      references: reference image -> its :class:`ReferenceActivations`.
     """
 
     def __init__(self, activations: Mapping[str, tf.Tensor], input: tf.Tensor,
-                 model: object | None = None):
+                 model: object | None = None,
+                 references: Mapping[object, ReferenceActivations] | None = None):
         self._activations = dict(activations)
         self.input = input
         self.model = model
+        self._references = dict(references or {})
         self._cache: dict = {}
 
     def cached(self, key, compute: Callable[[], tf.Tensor]) -> tf.Tensor:
@@ -71,6 +82,24 @@ class Context:
                 f"{sorted(self._activations)}). Custom objectives must declare the layers they "
                 "read: Objective.from_function(fn, layers=[...]).")
         return self._activations[name]
+
+    def reference(self, reference, name: str = INPUT) -> tf.Tensor:
+        """The reference image's activations at layer ``name`` under this step's transforms
+        (no gradient flows into them); ``"input"`` gives the untransformed reference,
+        resized to the images' size and repeated over the batch."""
+        if reference not in self._references:
+            raise ValueError(
+                f"The objective asked for the reference {reference!r}, which was not given to "
+                "this evaluation. Custom objectives must declare the references they read: "
+                "Leaf(fn, description, layers=[...], references=[reference]).")
+        entry = self._references[reference]
+        if name == INPUT:
+            return entry.input
+        if name not in entry.activations:
+            raise ValueError(
+                f"The objective asked for layer {name!r} of the reference {reference!r}, which "
+                f"was not computed (computed: {sorted(entry.activations)}).")
+        return entry.activations[name]
 
     @property
     def batch_size(self) -> int:
@@ -119,7 +148,8 @@ class Objective:
     names, channel indices, batch targets and positions against a model.
     """
 
-    _children: tuple["Objective", ...] = ()
+    _children: tuple[Objective, ...] = ()
+    _description_cache: str | None  # set once, through object.__setattr__ (immutable)
 
     def __init__(self):
         object.__setattr__(self, "_description_cache", None)
@@ -133,7 +163,7 @@ class Objective:
     # ------------------------------------------------------------ user hooks
     @staticmethod
     def from_function(fn: ObjectiveFunction, layers: Sequence[str] | None = None,
-                      description: str | None = None) -> "Objective":
+                      description: str | None = None) -> Objective:
         """Wraps ``fn(ctx) -> scalar tensor`` (Lucid's ``fn(T)``) into an Objective.
 
         ``layers`` names the layers ``fn`` reads. When omitted they are found
@@ -178,11 +208,18 @@ class Objective:
         The images are used as given: no transforms and no redirected ReLU
         gradients, so this is the number a reader gets by feeding a render's
         final images back to the network. Only the layers the objective reads
-        are computed.
+        are computed. Reference images (:mod:`.reference`) are resized to the
+        images' size and go through the network untransformed too.
         """
         images = tf.cast(tf.convert_to_tensor(images), tf.float32)
         layers = self.required_layers(model, tuple(images.shape))
-        return float(self(Context(model_api.activations(model, layers, images), images, model)))
+        references = self.references()
+        batch, height, width = images.shape[:3]
+        reference_inputs = [tf.constant(r.resized(batch, height, width)) for r in references]
+        model_images = tf.concat([images[..., :RGB_CHANNELS]] + reference_inputs, axis=0)
+        activations, by_reference = split_reference_activations(
+            model_api.activations(model, layers, model_images), references, reference_inputs)
+        return float(self(Context(activations, images, model, by_reference)))
 
     def _leaf_value(self, ctx: Context) -> tf.Tensor:
         raise NotImplementedError
@@ -191,7 +228,7 @@ class Objective:
         raise NotImplementedError
 
     # ----------------------------------------------------------------- walks
-    def leaves(self) -> Iterator["Leaf"]:
+    def leaves(self) -> Iterator[Leaf]:
         """The distinct leaf objectives of this expression, in order."""
         seen: set[int] = set()
         stack: list[Objective] = [self]
@@ -203,6 +240,14 @@ class Objective:
             if isinstance(node, Leaf):
                 yield node
             stack.extend(reversed(node._children))
+
+    def references(self) -> tuple:
+        """The distinct reference images (:mod:`.reference`) this objective compares with."""
+        found: dict[int, object] = {}
+        for leaf in self.leaves():
+            for reference in leaf._references:
+                found.setdefault(id(reference), reference)
+        return tuple(found.values())
 
     def required_layers(self, model, image_shape: Sequence[int] | None = None) -> tuple[str, ...]:
         """Names of the model layers this objective reads (without ``"input"``), in order.
@@ -242,6 +287,9 @@ class Objective:
         for leaf in leaves:
             if leaf._check is not None:
                 leaf._check(model, shape)
+        if shape is not None:
+            for reference in self.references():
+                reference.check_batch(shape[0])
 
     # ------------------------------------------------------------ description
     @property
@@ -260,7 +308,7 @@ class Objective:
                     stack.append((node, True))
                     stack.extend((c, False) for c in node._children
                                  if c._description_cache is None)
-        return self._description_cache
+        return cast(str, self._description_cache)  # filled by the loop above
 
     def _describe(self) -> str:
         raise NotImplementedError
@@ -375,17 +423,27 @@ class Leaf(Objective):
       layers: the layer names it reads (``"input"`` for the images), or a
         function of the model giving them, or None to find them by probing.
       check: optional ``check(model, image_shape_or_None)`` raising ValueError.
+      references: the reference images (:func:`.reference.reference_image`) that
+        ``fn`` reads through ``ctx.reference``; rendering computes their activations.
     """
+
+    # Set once in __init__, through object.__setattr__ (objectives are immutable).
+    _fn: ObjectiveFunction
+    _name: str
+    _layers: tuple[str, ...] | LayerSpec | None
+    _check: CheckFunction | None
+    _references: tuple[object, ...]
 
     def __init__(self, fn: ObjectiveFunction, description: str,
                  layers: Sequence[str] | LayerSpec | None = (),
-                 check: CheckFunction | None = None):
+                 check: CheckFunction | None = None, references: Sequence[object] = ()):
         super().__init__()
         object.__setattr__(self, "_fn", fn)
         object.__setattr__(self, "_name", description)
         object.__setattr__(self, "_layers", tuple(layers) if isinstance(layers, (list, tuple))
                            else layers)
         object.__setattr__(self, "_check", check)
+        object.__setattr__(self, "_references", tuple(references))
 
     def layer_names(self, model, image_shape: Sequence[int] | None = None) -> tuple[str, ...]:
         """The layers this leaf reads for ``model``."""
@@ -410,6 +468,8 @@ class Leaf(Objective):
 class Constant(Objective):
     """A number inside an objective expression."""
 
+    value: float  # set once in __init__ (objectives are immutable)
+
     def __init__(self, value: float):
         super().__init__()
         object.__setattr__(self, "value", float(value))
@@ -429,7 +489,7 @@ class Sum(Objective):
         object.__setattr__(self, "_children", tuple(terms))
 
     @staticmethod
-    def _of(operands: Sequence[Objective]) -> "Sum":
+    def _of(operands: Sequence[Objective]) -> Sum:
         terms: list[Objective] = []
         for operand in operands:
             if isinstance(operand, Sum):
@@ -448,12 +508,11 @@ class Sum(Objective):
     def _describe(self) -> str:
         parts: list[str] = []
         for index, term in enumerate(self._children):
-            negative = ((isinstance(term, Scale) and term.factor < 0)
-                        or (isinstance(term, Constant) and term.value < 0))
-            if negative and index > 0:
-                text = (format_number(-term.value) if isinstance(term, Constant)
-                        else Scale._text(-term.factor, term.inner))
-                parts.append(" - " + text)
+            # A negative coefficient after the first term reads as a subtraction.
+            if index > 0 and isinstance(term, Constant) and term.value < 0:
+                parts.append(" - " + format_number(-term.value))
+            elif index > 0 and isinstance(term, Scale) and term.factor < 0:
+                parts.append(" - " + Scale._text(-term.factor, term.inner))
             else:
                 parts.append((" + " if index else "") + term.description)
         return "".join(parts)
@@ -465,6 +524,8 @@ def _wrap(node: Objective, loose: tuple[type, ...]) -> str:
 
 class Scale(Objective):
     """A number times an objective."""
+
+    factor: float  # set once in __init__ (objectives are immutable)
 
     def __init__(self, factor: float, inner: Objective):
         super().__init__()
@@ -529,10 +590,30 @@ class Quotient(Objective):
         return f"{_wrap(top, (Sum,))} / {_wrap(bottom, (Sum, Product, Quotient, Scale))}"
 
 
+def split_reference_activations(activations: Mapping[str, tf.Tensor],
+                                references: Sequence[object],
+                                reference_inputs: Sequence[tf.Tensor]):
+    """Splits activations of a batch laid out as [images, reference 1, reference 2, ...]
+    (equal parts) into the images' own and a :class:`ReferenceActivations` per reference
+    (without gradient: references are fixed)."""
+    if not references:
+        return dict(activations), {}
+    parts = {name: tf.split(t, len(references) + 1, axis=0) for name, t in activations.items()}
+    own = {name: pieces[0] for name, pieces in parts.items()}
+    by_reference = {
+        reference: ReferenceActivations(
+            reference_inputs[index],
+            {name: tf.stop_gradient(pieces[index + 1]) for name, pieces in parts.items()})
+        for index, reference in enumerate(references)}
+    return own, by_reference
+
+
 class _RecordingContext(Context):
     """Answers every layer request with zeros of the right shape, recording the names."""
 
-    def __init__(self, model, image_shape):
+    model: model_api.RenderableModel
+
+    def __init__(self, model: model_api.RenderableModel, image_shape: Sequence[int]):
         super().__init__({}, tf.zeros(image_shape, tf.float32), model)
         self.requested: dict[str, None] = {}
         self._image_shape = tuple(image_shape)
@@ -543,6 +624,11 @@ class _RecordingContext(Context):
             return self.input
         shape = self.model.output_shape(name, self._image_shape[:3] + (RGB_CHANNELS,))
         return tf.zeros(shape, tf.float32)
+
+    def reference(self, reference, name: str = INPUT) -> tf.Tensor:
+        if name == INPUT:
+            return tf.zeros(self._image_shape[:3] + (RGB_CHANNELS,), tf.float32)
+        return self(name)
 
 
 def _probe_layers(fn: ObjectiveFunction, model, image_shape, description: str) -> tuple[str, ...]:

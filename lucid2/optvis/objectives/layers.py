@@ -254,7 +254,8 @@ def _class_objective(kind: str, label: int | str, batch: int | None, layer: str 
     def class_index(model) -> int:
         if index is not None:
             return index
-        return resolve_label(getattr(model, "labels", None), label,
+        # No index: the class was given by its label string.
+        return resolve_label(getattr(model, "labels", None), str(label),
                              repr(getattr(model, "name", "the model")))
 
     def fn(ctx: Context) -> tf.Tensor:

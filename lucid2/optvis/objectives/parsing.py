@@ -38,11 +38,11 @@ def _error(text: str, position: int, problem: str) -> ValueError:
 
 
 def _tokens(text: str) -> list[tuple[str, str, int]]:
-    tokens = []
+    tokens: list[tuple[str, str, int]] = []
     position = 0
     while position < len(text):
         match = _TOKEN.match(text, position)
-        if match is None:
+        if match is None or match.lastgroup is None:
             raise _error(text, position, f"unexpected {text[position]!r}")
         if match.lastgroup != "space":
             tokens.append((match.lastgroup, match.group().strip(), position))

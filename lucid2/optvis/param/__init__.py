@@ -10,15 +10,26 @@ Building blocks return raw, unconstrained params (:class:`RawParam`) that add
 up with ``+``: :func:`pixel_image`, :func:`fft_image`, :func:`lowres_tensor`,
 :func:`laplacian_pyramid`, :func:`interpolate_frames`. Turn one into an image
 with :func:`as_image`, or map a tensor with :func:`to_valid_rgb`.
+
+Starting from a photo: :func:`image`, :func:`laplacian_pyramid_image`,
+:func:`shared_image` and :func:`image_interpolation` take ``init=`` (an array,
+a path, or a list of them; :func:`load_init` checks and resizes it) and
+reproduce it within 1/255 at step 0. The raw params take a raw start
+(``pixel_image(init_val=)``, ``fft_image(init=)``, ``lowres_tensor(init=)``,
+``laplacian_pyramid(init=)``), which :func:`raw_from_images` computes by
+inverting the color map (:func:`from_valid_rgb`, :func:`inverse_squash`,
+:func:`inverse_decorrelate_color`). A CPPN has no such inverse and no ``init``.
 """
 
 from lucid2.optvis.param.base import ImageParam, RawParam, SumParam
 from lucid2.optvis.param.color import (COLOR_CORRELATION_NORMALIZED, COLOR_CORRELATION_SVD_SQRT,
-                                       COLOR_MEAN, VALID_RGB_MODES, constrain_l_inf,
-                                       linear_decorrelate_color, to_valid_rgb)
+                                       COLOR_MEAN, SIGMOID_INIT_MARGIN, VALID_RGB_MODES,
+                                       constrain_l_inf, from_valid_rgb, inverse_decorrelate_color,
+                                       inverse_squash, linear_decorrelate_color, to_valid_rgb)
 from lucid2.optvis.param.cppn import CPPN, cppn
 from lucid2.optvis.param.images import (RGBImage, as_image, grayscale_image, image,
-                                        laplacian_pyramid_image)
+                                        laplacian_pyramid_image, raw_from_images)
+from lucid2.optvis.param.init import LUMA_WEIGHTS, load_init, resize_images
 from lucid2.optvis.param.lowres import ALIGN_MODES, LowresTensor, lowres_tensor, resize_linear_nd
 from lucid2.optvis.param.pyramid import laplacian_pyramid
 from lucid2.optvis.param.shared import (FrameInterpolation, InterpolationImage,
@@ -26,13 +37,16 @@ from lucid2.optvis.param.shared import (FrameInterpolation, InterpolationImage,
                                         interpolation_weights, shared_image)
 from lucid2.optvis.param.spatial import (DEFAULT_SD, FFTImage, PixelImage, fft_image, pixel_image,
                                          rfft2d_freqs)
+from lucid2.optvis.param.generator import GeneratorImage, generator
 
 __all__ = [
     "ALIGN_MODES", "COLOR_CORRELATION_NORMALIZED", "COLOR_CORRELATION_SVD_SQRT", "COLOR_MEAN",
-    "CPPN", "DEFAULT_SD", "FFTImage", "FrameInterpolation", "ImageParam", "InterpolationImage",
-    "LowresTensor", "PixelImage", "RGBImage", "RawParam", "SumParam", "VALID_RGB_MODES",
-    "as_image", "constrain_l_inf", "cppn", "fft_image", "grayscale_image", "image",
-    "image_interpolation", "interpolate_frames", "interpolation_weights", "laplacian_pyramid",
-    "laplacian_pyramid_image", "linear_decorrelate_color", "lowres_tensor", "pixel_image",
-    "resize_linear_nd", "rfft2d_freqs", "shared_image", "to_valid_rgb",
+    "CPPN", "DEFAULT_SD", "FFTImage", "FrameInterpolation", "GeneratorImage", "ImageParam",
+    "InterpolationImage", "LUMA_WEIGHTS", "LowresTensor", "PixelImage", "RGBImage", "RawParam",
+    "SIGMOID_INIT_MARGIN", "SumParam", "VALID_RGB_MODES", "as_image", "constrain_l_inf", "cppn",
+    "fft_image", "from_valid_rgb", "generator", "grayscale_image", "image", "image_interpolation",
+    "interpolate_frames", "interpolation_weights", "inverse_decorrelate_color", "inverse_squash",
+    "laplacian_pyramid", "laplacian_pyramid_image", "linear_decorrelate_color", "load_init",
+    "lowres_tensor", "pixel_image", "raw_from_images", "resize_images", "resize_linear_nd",
+    "rfft2d_freqs", "shared_image", "to_valid_rgb",
 ]

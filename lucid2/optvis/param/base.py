@@ -31,6 +31,19 @@ def _count_parameters(module: tf.Module) -> int:
     return int(sum(np.prod(v.shape) for v in module.trainable_variables))
 
 
+def initial_value(name: str, value, shapes) -> np.ndarray:
+    """``value`` as a finite float32 array of one of ``shapes`` (a raw param's start), or a
+    ValueError naming ``name``."""
+    shapes = [tuple(int(s) for s in shape) for shape in shapes]
+    array = np.array(value, dtype=np.float32)
+    if array.shape not in shapes:
+        allowed = " or ".join(str(shape) for shape in dict.fromkeys(shapes))
+        raise ValueError(f"{name} must have shape {allowed}, got {array.shape}.")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be finite (it holds NaN or infinity).")
+    return array
+
+
 class RawParam(tf.Module):
     """An unconstrained tensor of a fixed shape computed from variables.
 
@@ -53,10 +66,10 @@ class RawParam(tf.Module):
         """The tensor as (batch, channels, height, width)."""
         return tf.transpose(self(), (0, 3, 1, 2))
 
-    def __add__(self, other: "RawParam") -> "SumParam":
+    def __add__(self, other: RawParam) -> SumParam:
         return SumParam([self, other])
 
-    def __radd__(self, other) -> "RawParam":
+    def __radd__(self, other) -> RawParam:
         # ``sum(params)`` starts from the int 0.
         if isinstance(other, int) and not isinstance(other, bool) and other == 0:
             return self
@@ -75,7 +88,7 @@ class SumParam(RawParam):
     """The sum of raw params of the same shape (shared-plus-separate parameterizations)."""
 
     def __init__(self, parts, name: str | None = None):
-        flat = []
+        flat: list[RawParam] = []
         for part in parts:
             if not isinstance(part, RawParam):
                 raise TypeError(
@@ -87,7 +100,7 @@ class SumParam(RawParam):
             raise ValueError(
                 f"Raw params added together must have the same shape, got {sorted(shapes)}.")
         super().__init__(flat[0].shape, name=name)
-        self.parts = flat
+        self.parts: list[RawParam] = flat
 
     def __call__(self) -> tf.Tensor:
         return tf.add_n([part() for part in self.parts])

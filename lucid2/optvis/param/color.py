@@ -1,4 +1,5 @@
-"""Colors: ImageNet color decorrelation and the maps to valid RGB in [0, 1]."""
+"""Colors: ImageNet color decorrelation and the maps to valid RGB in [0, 1], and their
+inverses (which start a parameterization from a given image)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ COLOR_MEAN = np.array([0.48, 0.46, 0.41], dtype=np.float32)
 GRAY = 0.5
 
 VALID_RGB_MODES = ("sigmoid", "clip")
+# The inverse sigmoid of 0 and 1 is infinite, so images are clipped to
+# [margin, 1 - margin] first: one 8-bit level, so black and white still come back within
+# 1/255, and the sigmoid's slope there (about 1/255) keeps their gradients alive.
+SIGMOID_INIT_MARGIN = 1.0 / 255.0
 
 
 def linear_decorrelate_color(t: tf.Tensor) -> tf.Tensor:
@@ -74,6 +79,47 @@ def squash(t: tf.Tensor, valid_rgb: str = "sigmoid", center=GRAY) -> tf.Tensor:
     if valid_rgb == "sigmoid":
         return tf.sigmoid(t)
     return constrain_l_inf(2.0 * (t + center) - 1.0) / 2.0 + 0.5
+
+
+def inverse_decorrelate_color(rgb) -> np.ndarray:
+    """The inverse of :func:`linear_decorrelate_color`: RGB to decorrelated colors (float64).
+
+    ``rgb``'s last axis must have 3 channels.
+    """
+    rgb = np.asarray(rgb, dtype=np.float64)
+    if rgb.shape[-1:] != (3,):
+        raise ValueError(f"Color decorrelation needs 3 channels in the last axis, got "
+                         f"{rgb.shape}.")
+    inverse = np.linalg.inv(COLOR_CORRELATION_NORMALIZED.astype(np.float64))
+    return np.einsum("...r,cr->...c", rgb, inverse)
+
+
+def inverse_squash(images, valid_rgb: str = "sigmoid", center=GRAY) -> np.ndarray:
+    """The raw values that :func:`squash` maps to ``images`` (in [0, 1]), as float64.
+
+    "sigmoid": the logit of the images clipped to [SIGMOID_INIT_MARGIN,
+    1 - SIGMOID_INIT_MARGIN] (so 0 and 1 come back within that margin, all else
+    exactly). "clip": ``images - center``, exact for every value in [0, 1].
+    """
+    valid_rgb = checks.choice("valid_rgb", valid_rgb, VALID_RGB_MODES)
+    images = np.asarray(images, dtype=np.float64)
+    if valid_rgb == "sigmoid":
+        p = np.clip(images, SIGMOID_INIT_MARGIN, 1.0 - SIGMOID_INIT_MARGIN)
+        return np.log(p) - np.log1p(-p)
+    return images - np.asarray(center, dtype=np.float64)
+
+
+def from_valid_rgb(images, decorrelate: bool = False, sigmoid: bool = True) -> np.ndarray:
+    """The inverse of :func:`to_valid_rgb`: float32 raw values whose map is ``images``.
+
+    ``images`` (..., 3) are in [0, 1]; the result is within 1/255 of them after
+    :func:`to_valid_rgb` with the same options (see :func:`inverse_squash`).
+    """
+    center = COLOR_MEAN if decorrelate else GRAY
+    raw = inverse_squash(images, "sigmoid" if sigmoid else "clip", center)
+    if decorrelate:
+        raw = inverse_decorrelate_color(raw)
+    return raw.astype(np.float32)
 
 
 def to_valid_rgb(t: tf.Tensor, decorrelate: bool = False, sigmoid: bool = True) -> tf.Tensor:

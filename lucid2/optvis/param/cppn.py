@@ -104,7 +104,7 @@ class CPPN(ImageParam):
 
     def __call__(self) -> tf.Tensor:
         net = self._coordinates()
-        for w, b in zip(self.hidden_weights, self.hidden_biases):
+        for w, b in zip(self.hidden_weights, self.hidden_biases, strict=True):
             net = tf.tensordot(net, w, axes=1) + b
             if self.normalize:
                 mean, var = tf.nn.moments(net, axes=[0, 1], keepdims=True)

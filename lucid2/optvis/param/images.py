@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import numpy as np
 import tensorflow as tf
 
 from lucid2.optvis import checks
 from lucid2.optvis.param.base import CHANNELS_FIRST, ImageParam, RawParam
 from lucid2.optvis.param.color import (COLOR_MEAN, GRAY, VALID_RGB_MODES,
                                        decorrelate_channels_first,
-                                       decorrelated_sigmoid_channels_first,
-                                       linear_decorrelate_color, squash)
+                                       decorrelated_sigmoid_channels_first, from_valid_rgb,
+                                       inverse_squash, linear_decorrelate_color, squash)
+from lucid2.optvis.param.init import LUMA_WEIGHTS, load_init
 from lucid2.optvis.param.pyramid import laplacian_pyramid
 from lucid2.optvis.param.spatial import DEFAULT_SD, fft_image, pixel_image
 
 RGB_CHANNELS = 3
 SUPPORTED_CHANNELS = (1, 3, 4)
+# Initial images have no alpha: it starts opaque.
+OPAQUE = 1.0
 
 
 class RGBImage(ImageParam):
@@ -97,6 +101,31 @@ def as_image(raw: RawParam, *, decorrelate: bool = True, valid_rgb: str = "sigmo
                     grayscale=grayscale)
 
 
+def raw_from_images(images, *, decorrelate: bool = True, valid_rgb: str = "sigmoid",
+                    alpha: bool = False, grayscale: bool = False) -> np.ndarray:
+    """The raw float32 values that :class:`RGBImage` with these options maps to ``images``.
+
+    The inverse of the color map of :func:`as_image`: ``images`` (..., 3) in [0, 1]
+    become (..., 3) raw colors (or (..., 1): their Rec. 601 luminance when
+    ``grayscale``), followed by an opaque alpha channel when ``alpha``. The image
+    comes back within 1/255 (see :func:`lucid2.optvis.param.inverse_squash`).
+    """
+    valid_rgb = checks.choice("valid_rgb", valid_rgb, VALID_RGB_MODES)
+    images = np.asarray(images, dtype=np.float64)
+    if images.shape[-1:] != (RGB_CHANNELS,):
+        raise ValueError(f"images must have {RGB_CHANNELS} channels in the last axis, got "
+                         f"shape {images.shape}.")
+    if grayscale:
+        gray = images @ LUMA_WEIGHTS
+        raw = inverse_squash(gray[..., None], valid_rgb, GRAY).astype(np.float32)
+    else:
+        raw = from_valid_rgb(images, decorrelate=decorrelate, sigmoid=valid_rgb == "sigmoid")
+    if alpha:
+        opaque = inverse_squash(np.full(raw.shape[:-1] + (1,), OPAQUE), valid_rgb, GRAY)
+        raw = np.concatenate([raw, opaque.astype(np.float32)], axis=-1)
+    return raw
+
+
 def _raw_channels(channels, alpha) -> tuple[bool, bool, int]:
     if isinstance(channels, bool) or channels not in SUPPORTED_CHANNELS:
         raise ValueError(
@@ -107,9 +136,26 @@ def _raw_channels(channels, alpha) -> tuple[bool, bool, int]:
     return grayscale, alpha, (1 if grayscale else RGB_CHANNELS) + int(alpha)
 
 
+def raw_start(init, sd, shape, *, decorrelate: bool = True, valid_rgb: str = "sigmoid",
+              alpha: bool = False, grayscale: bool = False) -> np.ndarray | None:
+    """The raw (batch, height, width, channels) start of an image param made from ``init``
+    (None without one): :func:`load_init` then :func:`raw_from_images`.
+
+    ``shape`` is the raw param's shape; ``sd`` must be None when ``init`` is given.
+    """
+    if init is None:
+        return None
+    if sd is not None:
+        raise ValueError("Pass either sd (the random start's standard deviation) or init "
+                         "(an image to start from), not both.")
+    batch, height, width = shape[:3]
+    return raw_from_images(load_init(init, height, width, batch), decorrelate=decorrelate,
+                           valid_rgb=valid_rgb, alpha=alpha, grayscale=grayscale)
+
+
 def image(w: int, h: int | None = None, batch: int = 1, sd: float | None = None,
           decorrelate: bool = True, fft: bool = True, alpha: bool = False, channels: int = 3,
-          decay_power: float = 1.0, valid_rgb: str = "sigmoid") -> RGBImage:
+          decay_power: float = 1.0, valid_rgb: str = "sigmoid", init=None) -> RGBImage:
     """Lucid's default image parameterization.
 
     Fourier coefficients scaled by 1/f**decay_power (``fft=True``) or plain
@@ -128,22 +174,35 @@ def image(w: int, h: int | None = None, batch: int = 1, sd: float | None = None,
         returned as 3 identical channels; no decorrelation).
       decay_power: spectrum decay exponent (only with ``fft=True``).
       valid_rgb: "sigmoid" or "clip".
+      init: an image to start from instead of random noise (not together with
+        ``sd``): an array, a path or a list of them, as :func:`load_init` takes,
+        resized to (h, w); one image is used for the whole batch. At step 0 the
+        param reproduces it within 1/255 (exactly but for float rounding, except
+        that the sigmoid brings 0 and 1 in by :data:`SIGMOID_INIT_MARGIN`).
+        Grayscale params start from its luminance; alpha starts opaque.
 
     Returns:
       An :class:`ImageParam`; call it for a (batch, h, w, 3 or 4) tensor.
     """
     height, width = checks.height_width(w, h)
     batch = checks.positive_int("batch", batch)
-    sd = checks.optional_sd(sd, DEFAULT_SD)
     valid_rgb = checks.choice("valid_rgb", valid_rgb, VALID_RGB_MODES)
     grayscale, alpha, raw_channels = _raw_channels(channels, alpha)
     shape = (batch, height, width, raw_channels)
+    if not fft and checks.finite_float("decay_power", decay_power) != 1.0:
+        raise ValueError("decay_power only applies to the Fourier parameterization (fft=True).")
+    start = raw_start(init, sd, shape, decorrelate=decorrelate, valid_rgb=valid_rgb,
+                      alpha=alpha, grayscale=grayscale)
+    sd = checks.optional_sd(sd, DEFAULT_SD)
     if fft:
-        raw = fft_image(shape, sd=sd, decay_power=decay_power)
-    else:
-        if checks.finite_float("decay_power", decay_power) != 1.0:
-            raise ValueError("decay_power only applies to the Fourier parameterization (fft=True).")
+        if start is None:
+            raw = fft_image(shape, sd=sd, decay_power=decay_power)
+        else:
+            raw = fft_image(shape, decay_power=decay_power, init=start)
+    elif start is None:
         raw = pixel_image(shape, sd=sd)
+    else:
+        raw = pixel_image(shape, init_val=start)
     return RGBImage(raw, decorrelate=decorrelate, valid_rgb=valid_rgb, alpha=alpha,
                     grayscale=grayscale)
 
@@ -158,9 +217,17 @@ def grayscale_image(w: int, h: int | None = None, batch: int = 1, sd: float | No
 
 def laplacian_pyramid_image(w: int, h: int | None = None, batch: int = 1, n_levels: int = 4,
                             sd: float | None = None, decorrelate: bool = True,
-                            valid_rgb: str = "sigmoid") -> RGBImage:
-    """An RGB image param whose raw colors are a :func:`laplacian_pyramid`."""
+                            valid_rgb: str = "sigmoid", init=None) -> RGBImage:
+    """An RGB image param whose raw colors are a :func:`laplacian_pyramid`.
+
+    ``init``: an image to start from, as for :func:`image` (not together with ``sd``):
+    the finest level starts at its raw colors, the coarser levels at zero.
+    """
     height, width = checks.height_width(w, h)
     batch = checks.positive_int("batch", batch)
-    raw = laplacian_pyramid((batch, height, width, RGB_CHANNELS), n_levels=n_levels, sd=sd)
+    n_levels = checks.positive_int("n_levels", n_levels)
+    valid_rgb = checks.choice("valid_rgb", valid_rgb, VALID_RGB_MODES)
+    shape = (batch, height, width, RGB_CHANNELS)
+    start = raw_start(init, sd, shape, decorrelate=decorrelate, valid_rgb=valid_rgb)
+    raw = laplacian_pyramid(shape, n_levels=n_levels, sd=sd, init=start)
     return RGBImage(raw, decorrelate=decorrelate, valid_rgb=valid_rgb)

@@ -8,7 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 from lucid2.optvis import checks
-from lucid2.optvis.param.base import RawParam
+from lucid2.optvis.param.base import RawParam, initial_value
 from lucid2.optvis.param.spatial import DEFAULT_SD
 
 # Where output sample i falls on the input axis:
@@ -88,7 +88,7 @@ class LowresTensor(RawParam):
     """A tensor of ``shape`` computed by linearly resizing a variable of ``underlying_shape``."""
 
     def __init__(self, shape, underlying_shape, offset=None, sd: float | None = None,
-                 align: str = "half_pixel", name: str | None = None):
+                 align: str = "half_pixel", init=None, name: str | None = None):
         shape = checks.shape("shape", shape)
         underlying_shape = checks.shape("underlying_shape", underlying_shape)
         if len(shape) != len(underlying_shape):
@@ -96,11 +96,42 @@ class LowresTensor(RawParam):
                 f"shape {shape} and underlying_shape {underlying_shape} must have the same rank.")
         self.offset = _normalize_offset(offset, shape, underlying_shape)
         self.align = checks.choice("align", align, ALIGN_MODES)
+        if init is not None:
+            if sd is not None:
+                raise ValueError("lowres_tensor takes either sd (random init) or init, not both.")
+            init = initial_value("init", init, [underlying_shape, shape])
         sd = checks.optional_sd(sd, DEFAULT_SD)
         super().__init__(shape, name=name)
         self.underlying_shape = underlying_shape
-        self.underlying = tf.Variable(
-            tf.random.normal(underlying_shape, stddev=sd), name="underlying")
+        if init is None:
+            start = tf.random.normal(underlying_shape, stddev=sd)
+        elif init.shape == underlying_shape:
+            start = init
+        else:
+            start = self._fit(init)
+        self.underlying = tf.Variable(start, name="underlying")
+
+    def _axis_matrix(self, axis: int) -> np.ndarray:
+        """The (shape[axis], underlying_shape[axis]) linear map that ``__call__`` applies
+        along ``axis``: its columns are the resized and shifted unit vectors."""
+        units = resize_linear_axis(tf.eye(self.underlying_shape[axis]), 0, self.shape[axis],
+                                   self.align)
+        offset = self.offset[axis]
+        if offset:
+            units = tf.pad(units, [(offset, 0), (0, 0)], mode="SYMMETRIC")[:self.shape[axis]]
+        return units.numpy().astype(np.float64)
+
+    def _fit(self, target: np.ndarray) -> np.ndarray:
+        """The underlying values whose upsampling is closest to ``target`` (least squares).
+
+        Upsampling is linear and separable, one matrix per axis, so the least-squares fit is
+        the target times each axis matrix's pseudo-inverse in turn.
+        """
+        fitted = target.astype(np.float64)
+        for axis in range(len(self.shape)):
+            inverse = np.linalg.pinv(self._axis_matrix(axis))
+            fitted = np.moveaxis(np.tensordot(inverse, fitted, axes=([1], [axis])), 0, axis)
+        return fitted.astype(np.float32)
 
     def __call__(self) -> tf.Tensor:
         t = resize_linear_nd(self.underlying, self.shape, self.align)
@@ -112,7 +143,7 @@ class LowresTensor(RawParam):
 
 
 def lowres_tensor(shape, underlying_shape, offset=None, sd: float | None = None,
-                  align: str = "half_pixel") -> LowresTensor:
+                  align: str = "half_pixel", init=None) -> LowresTensor:
     """A tensor parameterized by a lower-resolution variable, linearly upsampled (as in Lucid).
 
     Args:
@@ -125,5 +156,9 @@ def lowres_tensor(shape, underlying_shape, offset=None, sd: float | None = None,
       sd: standard deviation of the variable's normal init (default 0.01).
       align: sample alignment, one of ``ALIGN_MODES``; "legacy" reproduces
         Lucid's TF1 resize exactly, the default "half_pixel" is centered.
+      init: a start instead of random values (not together with ``sd``): an array of
+        ``underlying_shape`` is the variable's exact start; an array of ``shape`` is
+        fitted by least squares (exact when it is itself such an upsampled tensor,
+        otherwise approximate: detail finer than the underlying grid is lost).
     """
-    return LowresTensor(shape, underlying_shape, offset=offset, sd=sd, align=align)
+    return LowresTensor(shape, underlying_shape, offset=offset, sd=sd, align=align, init=init)

@@ -31,7 +31,7 @@ import tensorflow as tf
 from lucid2.optvis import checks
 from lucid2.optvis.param.base import RawParam
 from lucid2.optvis.param.color import VALID_RGB_MODES
-from lucid2.optvis.param.images import RGB_CHANNELS, RGBImage
+from lucid2.optvis.param.images import RGB_CHANNELS, RGBImage, raw_start
 from lucid2.optvis.param.lowres import lowres_tensor
 from lucid2.optvis.param.spatial import DEFAULT_SD, fft_image, pixel_image
 
@@ -88,30 +88,46 @@ def _levels_shape(batch: int, height: int, width: int, factor: int) -> tuple[int
     return (batch, max(height // factor, 1), max(width // factor, 1), RGB_CHANNELS)
 
 
-def _unique(shape, sd, fft, decay_power) -> RawParam:
+def _unique(shape, sd, fft, decay_power, start=None) -> RawParam:
+    if start is not None:
+        if fft:
+            return fft_image(shape, decay_power=decay_power, init=start)
+        return pixel_image(shape, init_val=start)
     if fft:
         return fft_image(shape, sd=sd, decay_power=decay_power)
     return pixel_image(shape, sd=sd)
 
 
+def _lowres(shape, underlying_shape, sd, starting: bool) -> RawParam:
+    """A low-res tensor: random, or zero when the image starts from an init (which the
+    per-image part then reproduces alone)."""
+    if starting:
+        return lowres_tensor(shape, underlying_shape, init=np.zeros(underlying_shape, np.float32))
+    return lowres_tensor(shape, underlying_shape, sd=sd)
+
+
 def shared_image(w: int, h: int | None = None, batch: int = 2, sd: float | None = None,
                  decorrelate: bool = True, fft: bool = True, decay_power: float = 1.0,
                  valid_rgb: str = "sigmoid",
-                 shared_levels=DEFAULT_SHARED_LEVELS) -> RGBImage:
+                 shared_levels=DEFAULT_SHARED_LEVELS, init=None) -> RGBImage:
     """Per-image Fourier (or pixel) images plus low-res tensors shared by the batch.
 
     ``shared_levels`` are downsampling factors: factor k adds one
     (1, h // k, w // k, 3) variable upsampled to every image.
+    ``init``: images to start from, as for :func:`image` (not together with ``sd``):
+    the per-image parts start at them and the shared tensors at zero.
     """
     height, width = checks.height_width(w, h)
     batch = checks.positive_int("batch", batch)
-    sd = checks.optional_sd(sd, DEFAULT_SD)
     valid_rgb = checks.choice("valid_rgb", valid_rgb, VALID_RGB_MODES)
     shared_levels = checks.levels("shared_levels", shared_levels)
     shape = (batch, height, width, RGB_CHANNELS)
-    raw = _unique(shape, sd, fft, decay_power)
+    start = raw_start(init, sd, shape, decorrelate=decorrelate, valid_rgb=valid_rgb)
+    sd = checks.optional_sd(sd, DEFAULT_SD)
+    raw = _unique(shape, sd, fft, decay_power, start)
     for factor in shared_levels:
-        raw = raw + lowres_tensor(shape, _levels_shape(1, height, width, factor), sd=sd)
+        raw = raw + _lowres(shape, _levels_shape(1, height, width, factor), sd,
+                            start is not None)
     return RGBImage(raw, decorrelate=decorrelate, valid_rgb=valid_rgb)
 
 
@@ -132,30 +148,35 @@ def image_interpolation(w: int, h: int | None = None, n_objectives: int = 2, n_f
                         sd: float | None = None, decorrelate: bool = True, fft: bool = True,
                         decay_power: float = 1.0, valid_rgb: str = "sigmoid",
                         shared_levels=DEFAULT_SHARED_LEVELS,
-                        mixed_levels=DEFAULT_MIXED_LEVELS) -> InterpolationImage:
+                        mixed_levels=DEFAULT_MIXED_LEVELS, init=None) -> InterpolationImage:
     """A batch of ``n_frames`` images for interpolating between ``n_objectives`` objectives.
 
     Each frame is: its own Fourier (or pixel) image + low-res tensors shared
     by all frames (``shared_levels``) + low-res tensors with one copy per
     objective, mixed across frames by :func:`interpolation_weights`
     (``mixed_levels``). The result's ``frame_weights`` is that mixing matrix.
+    ``init``: images to start from, one for every frame or one per frame, as for
+    :func:`image` (not together with ``sd``): the per-frame parts start at them and
+    the low-res tensors at zero.
     """
     height, width = checks.height_width(w, h)
     n_objectives = checks.positive_int("n_objectives", n_objectives)
     n_frames = checks.positive_int("n_frames", n_frames)
     weights = interpolation_weights(n_frames, n_objectives)
-    sd = checks.optional_sd(sd, DEFAULT_SD)
     valid_rgb = checks.choice("valid_rgb", valid_rgb, VALID_RGB_MODES)
     shared_levels = checks.levels("shared_levels", shared_levels)
     mixed_levels = checks.levels("mixed_levels", mixed_levels)
     shape = (n_frames, height, width, RGB_CHANNELS)
-    raw = _unique(shape, sd, fft, decay_power)
+    start = raw_start(init, sd, shape, decorrelate=decorrelate, valid_rgb=valid_rgb)
+    sd = checks.optional_sd(sd, DEFAULT_SD)
+    raw = _unique(shape, sd, fft, decay_power, start)
     for factor in shared_levels:
-        raw = raw + lowres_tensor(shape, _levels_shape(1, height, width, factor), sd=sd)
+        raw = raw + _lowres(shape, _levels_shape(1, height, width, factor), sd,
+                            start is not None)
     for factor in mixed_levels:
         endpoint_shape = (n_objectives, height, width, RGB_CHANNELS)
-        endpoints = lowres_tensor(
-            endpoint_shape, _levels_shape(n_objectives, height, width, factor), sd=sd)
+        endpoints = _lowres(endpoint_shape, _levels_shape(n_objectives, height, width, factor),
+                            sd, start is not None)
         raw = raw + interpolate_frames(endpoints, n_frames)
     return InterpolationImage(raw, n_objectives, weights, decorrelate=decorrelate,
                               valid_rgb=valid_rgb)

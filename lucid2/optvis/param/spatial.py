@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from lucid2.kernels import ScaledInverseRFFT2D
 from lucid2.optvis import checks
-from lucid2.optvis.param.base import CHANNELS_FIRST, RawParam
+from lucid2.optvis.param.base import CHANNELS_FIRST, RawParam, initial_value
 
 # Lucid's initial standard deviation of every parameterization's variables.
 DEFAULT_SD = 0.01
@@ -27,11 +27,7 @@ class PixelImage(RawParam):
         if init_val is not None and sd is not None:
             raise ValueError("pixel_image takes either sd (random init) or init_val, not both.")
         if init_val is not None:
-            init = np.array(init_val, dtype=np.float32)
-            if init.shape != shape:
-                raise ValueError(f"init_val must have shape {shape}, got {init.shape}.")
-            if not np.all(np.isfinite(init)):
-                raise ValueError("init_val must be finite.")
+            init = initial_value("init_val", init_val, [shape])
         else:
             init = tf.random.normal(shape, stddev=checks.optional_sd(sd, DEFAULT_SD))
         super().__init__(shape, name=name)
@@ -59,6 +55,17 @@ def rfft2d_freqs(h: int, w: int) -> np.ndarray:
     return np.sqrt(fx * fx + fy * fy)
 
 
+def _spectrum_of(raw: np.ndarray, output_scale: np.ndarray) -> np.ndarray:
+    """The (batch, ch, h, w // 2 + 1, 2) coefficients whose scaled inverse FFT is ``raw``
+    (batch, h, w, ch): its real spectrum divided by the per-frequency output scale."""
+    h, w = raw.shape[1:3]
+    channels_first = np.transpose(raw.astype(np.float64), (0, 3, 1, 2))
+    # numpy's and TensorFlow's inverse real FFTs both divide by h * w, and the inverse of a
+    # real image's spectrum drops only imaginary parts that are zero: the round trip is exact.
+    spectrum = np.fft.rfft2(channels_first, s=(h, w)) / output_scale.astype(np.float64)
+    return np.stack([spectrum.real, spectrum.imag], axis=-1).astype(np.float32)
+
+
 class FFTImage(RawParam):
     """A raw tensor parameterized by its 2D Fourier coefficients, scaled by 1/f^decay_power.
 
@@ -71,11 +78,15 @@ class FFTImage(RawParam):
     """
 
     def __init__(self, shape, sd: float | None = None, decay_power: float = 1.0,
-                 name: str | None = None):
+                 init=None, name: str | None = None):
         shape = checks.shape("shape", shape, rank=4)
         decay_power = checks.finite_float("decay_power", decay_power)
         if decay_power < 0:
             raise ValueError(f"decay_power must be >= 0, got {decay_power}.")
+        if init is not None:
+            if sd is not None:
+                raise ValueError("fft_image takes either sd (random init) or init, not both.")
+            init = initial_value("init", init, [shape])
         sd = checks.optional_sd(sd, DEFAULT_SD)
         batch, h, w, ch = shape
         super().__init__(shape, name=name)
@@ -91,8 +102,12 @@ class FFTImage(RawParam):
         # complex64's memory layout, so the inverse FFT reads the variable without copying.
         # Drawn in (real/imaginary, batch, channels, ...) order, then moved, so seeded
         # renders keep the start images they had with that earlier layout.
-        start = tf.random.normal((2, batch, ch) + freqs.shape, stddev=sd)
-        self.spectrum = tf.Variable(tf.transpose(start, (1, 2, 3, 4, 0)), name="spectrum")
+        if init is None:
+            start = tf.random.normal((2, batch, ch) + freqs.shape, stddev=sd)
+            start = tf.transpose(start, (1, 2, 3, 4, 0))
+        else:
+            start = _spectrum_of(init, output_scale)
+        self.spectrum = tf.Variable(start, name="spectrum")
 
     native_layout = CHANNELS_FIRST
 
@@ -104,12 +119,16 @@ class FFTImage(RawParam):
         return tf.transpose(self.channels_first(), (0, 2, 3, 1))
 
 
-def fft_image(shape, sd: float | None = None, decay_power: float = 1.0) -> FFTImage:
+def fft_image(shape, sd: float | None = None, decay_power: float = 1.0,
+              init=None) -> FFTImage:
     """A Fourier-space parameterization of a (batch, height, width, channels) tensor.
 
     Args:
       shape: (batch, height, width, channels).
       sd: standard deviation of the random normal init of the coefficients (default 0.01).
       decay_power: coefficients are scaled by 1 / f**decay_power (0 gives white noise).
+      init: an explicit initial raw tensor of ``shape`` instead of random coefficients: the
+        coefficients start at its spectrum, so the param first computes ``init`` (up to
+        float32 rounding). Not together with ``sd``.
     """
-    return FFTImage(shape, sd=sd, decay_power=decay_power)
+    return FFTImage(shape, sd=sd, decay_power=decay_power, init=init)
