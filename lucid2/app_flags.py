@@ -21,15 +21,15 @@ NO_WEIGHTS = "none"
 
 def define_model_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
     """Defines the model flags on ``flag_values``."""
-    define = dict(flag_values=flag_values)
     flags.DEFINE_string("model", INCEPTIONV1, "'inceptionv1', a .keras/.h5 file, a SavedModel "
-                        "directory or a TF-Hub handle.", **define)
+                        "directory or a TF-Hub handle.", flag_values=flag_values)
     flags.DEFINE_string("weights", "imagenet", "InceptionV1 weights: 'imagenet', a local path, "
-                        "or 'none' for random weights.", **define)
+                        "or 'none' for random weights.", flag_values=flag_values)
     flags.DEFINE_list("value_range", None, "low,high pixel range the model expects (required for "
-                      "models other than inceptionv1), e.g. -1,1 or 0,255.", **define)
+                      "models other than inceptionv1), e.g. -1,1 or 0,255.",
+                      flag_values=flag_values)
     flags.DEFINE_enum("channel_order", "RGB", ["RGB", "BGR"], "Channel order the model expects.",
-                      **define)
+                      flag_values=flag_values)
 
 
 def model_spec_from_flags(flag_values: flags.FlagValues = flags.FLAGS) -> ModelSpec:

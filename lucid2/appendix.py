@@ -17,6 +17,10 @@ other settings is refused, and so is a second job on the same directory (a
 lock file). ``--verify`` checks a finished output without rendering: every
 damaged or missing file, exit status 1 if any. Flags this app does not know are
 Beam pipeline options, passed to the runner. ``LUCID2_MAX_STEPS`` caps ``--steps``.
+
+Progress goes to standard output: a line per finished batch of channels (done, rate,
+time left) and, in-process, each batch's render steps (a progress bar on a terminal, a
+line every few seconds otherwise); ``--quiet`` prints only the gallery's address.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import sys
 
 from absl import app, flags
 
-from lucid2 import app_checks, app_flags
+from lucid2 import app_checks, app_flags, app_output
 
 IN_PROCESS = "InProcess"
 FILE_SCHEME = "file://"
@@ -37,35 +41,37 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
     """Defines the app's flags on ``flag_values`` (the global FLAGS when run as a program)."""
     from lucid2.recipes.appendix import plan
 
-    define = dict(flag_values=flag_values)
     flags.DEFINE_list("layers", None, "Layers to render, e.g. mixed4a,mixed4b; default: the "
-                      "model's main layers (InceptionV1: conv2d0 .. mixed5b).", **define)
+                      "model's main layers (InceptionV1: conv2d0 .. mixed5b).",
+                      flag_values=flag_values)
     flags.DEFINE_string("output_dir", None, "Where to write: a local directory or a URL Beam "
-                        "knows, e.g. gs://bucket/appendix.", **define)
+                        "knows, e.g. gs://bucket/appendix.", flag_values=flag_values)
     flags.DEFINE_integer("steps", plan.DEFAULT_STEPS, "Optimization steps per render.",
-                         lower_bound=1, **define)
+                         lower_bound=1, flag_values=flag_values)
     flags.DEFINE_integer("size", plan.DEFAULT_SIZE, "Render width and height in pixels.",
-                         lower_bound=1, **define)
+                         lower_bound=1, flag_values=flag_values)
     flags.DEFINE_integer("channels_per_batch", plan.DEFAULT_CHANNELS_PER_BATCH,
                          "Channels rendered together by one compiled step (one image each).",
-                         lower_bound=1, **define)
+                         lower_bound=1, flag_values=flag_values)
     flags.DEFINE_integer("seed", plan.DEFAULT_SEED, "The run's random seed.", lower_bound=0,
-                         **define)
+                         flag_values=flag_values)
     flags.DEFINE_float("learning_rate", plan.DEFAULT_LEARNING_RATE, "Adam learning rate.",
-                       **define)
+                       flag_values=flag_values)
     app_flags.define_model_flags(flag_values)
     flags.DEFINE_string("runner", IN_PROCESS, "InProcess, or an Apache Beam runner: "
                         "DirectRunner, DataflowRunner, FlinkRunner, SparkRunner, ... (needs "
-                        "pip install 'lucid2[beam]').", **define)
+                        "pip install 'lucid2-tf[beam]').", flag_values=flag_values)
     flags.DEFINE_string("dataset", None, "Images (a directory or a quoted glob) to find each "
-                        "channel's top dataset examples in, shown in the gallery.", **define)
+                        "channel's top dataset examples in, shown in the gallery.",
+                        flag_values=flag_values)
     flags.DEFINE_integer("num_examples", plan.DEFAULT_EXAMPLES, "Dataset examples per channel.",
-                         lower_bound=1, **define)
+                         lower_bound=1, flag_values=flag_values)
     flags.DEFINE_bool("gallery", True, "Write the HTML gallery (index.html) at the end.",
-                      **define)
+                      flag_values=flag_values)
     flags.DEFINE_bool("verify", False, "Check the finished output in --output_dir instead of "
                       "rendering (no model is loaded): list every damaged or missing file, exit "
-                      "status 1 if there is any.", **define)
+                      "status 1 if there is any.", flag_values=flag_values)
+    app_output.define_output_flags(flag_values)
 
 
 def parse_flags(argv: list[str], flag_values: flags.FlagValues = flags.FLAGS) -> list[str]:
@@ -80,7 +86,9 @@ def parse_flags(argv: list[str], flag_values: flags.FlagValues = flags.FLAGS) ->
 
 def request_from_flags(flag_values: flags.FlagValues = flags.FLAGS):
     """Checks the flags without loading anything; raises app.UsageError."""
-    from lucid2.recipes.appendix import AppendixError, Request, Settings
+    # From the defining modules (the package's lazy re-exports are untyped to a checker).
+    from lucid2.recipes.appendix.job import Request
+    from lucid2.recipes.appendix.plan import AppendixError, Settings
 
     if not flag_values.output_dir:
         raise app.UsageError("--output_dir is required, e.g. --output_dir=out/appendix.")
@@ -136,7 +144,8 @@ def verify(argv: list[str], flag_values: flags.FlagValues = flags.FLAGS) -> None
         raise app.UsageError("--verify needs --output_dir, the appendix to check.")
     if argv[1:]:
         raise app.UsageError(f"Unknown flags or arguments: {' '.join(argv[1:])}.")
-    from lucid2.recipes.appendix import AppendixError, verify_output
+    from lucid2.recipes.appendix.integrity import verify_output
+    from lucid2.recipes.appendix.plan import AppendixError
 
     try:
         report = verify_output(flag_values.output_dir)
@@ -163,8 +172,9 @@ class AppendixFailed(SystemExit):
 def main(argv: list[str], flag_values: flags.FlagValues = flags.FLAGS) -> None:
     """Checks the flags and runs the job; Ctrl-C says what was kept (a rerun resumes)."""
     if flag_values.verify:
-        verify(argv, flag_values)
+        verify(argv, flag_values)  # reads files only: no TensorFlow to quiet
         return
+    app_output.start(flag_values)
     request = request_from_flags(flag_values)
     # What absl did not parse: Beam pipeline options (also in "--flag value" form).
     pipeline_args = list(argv[1:])
@@ -175,22 +185,25 @@ def main(argv: list[str], flag_values: flags.FlagValues = flags.FLAGS) -> None:
             "need a Beam runner, e.g. --runner=DirectRunner; everything else is a flag, e.g. "
             "--layers=mixed4a.")
 
-    from lucid2.recipes.appendix import AppendixError, run
+    from lucid2.recipes.appendix.job import run
+    from lucid2.recipes.appendix.plan import AppendixError
 
     if runner.strip().lower() != IN_PROCESS.lower():
         # Beam's own INFO logs (one line per worker message) would drown the progress lines.
         logging.getLogger("apache_beam").setLevel(logging.WARNING)
         if not any(a.startswith(f"--{HARNESS_LOG_LEVEL}") for a in pipeline_args):
             pipeline_args.append(f"--{HARNESS_LOG_LEVEL}=WARNING")
+    stream = None if app_output.is_quiet(flag_values) else sys.stdout
     try:
-        run(request, runner=runner, pipeline_args=pipeline_args,
-                       gallery=flag_values.gallery)
+        with app_output.showing_progress(flag_values):
+            run(request, runner=runner, pipeline_args=pipeline_args,
+                gallery=flag_values.gallery, stream=stream)
     except AppendixError as error:
         raise AppendixFailed(str(error)) from None
     except KeyboardInterrupt:
         raise app_checks.Interrupted(interrupted_message(request.output_dir)) from None
     if flag_values.gallery:
-        from lucid2.recipes.appendix import open_store
+        from lucid2.recipes.appendix.store import open_store
 
         print(f"Gallery: {open_store(request.output_dir).url('index.html')}")
 

@@ -30,13 +30,13 @@ EXAMPLE = "--image=photo.jpg --layers=mixed4a,mixed4d --output=car.png"
 
 def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
     """Defines the app's flags on ``flag_values`` (the global FLAGS when run as a program)."""
-    define = dict(flag_values=flag_values)
-    flags.DEFINE_string("image", None, "The photo (any image Pillow reads).", **define)
+    flags.DEFINE_string("image", None, "The photo (any image Pillow reads).",
+                        flag_values=flag_values)
     flags.DEFINE_list("layers", list(DEFAULT_CARICATURE_LAYERS), "The layers whose view of "
-                      "the photo is exaggerated, comma-separated.", **define)
+                      "the photo is exaggerated, comma-separated.", flag_values=flag_values)
     flags.DEFINE_float("cossim_pow", DEFAULT_CARICATURE_COSSIM_POW, "Power of the cosine "
                        "weighting the activations' dot product: higher keeps their direction "
-                       "closer to the photo's.", lower_bound=0, **define)
+                       "closer to the photo's.", lower_bound=0, flag_values=flag_values)
     photo_app_flags.define_common_flags(
         flag_values, steps=DEFAULT_CARICATURE_STEPS, steps_help="Optimization steps.",
         size=DEFAULT_SIZE,

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 
 from absl import app, flags
 
-from lucid2 import app_checks, app_flags
+from lucid2 import app_checks, app_flags, app_output
 
 FLAGS = flags.FLAGS
 app_flags.define_model_flags()
 flags.DEFINE_integer("top_k", 5, "How many classes to print per image.", lower_bound=1)
 flags.DEFINE_integer("size", 224, "Images are resized (bilinear) to size x size.", lower_bound=1)
 flags.DEFINE_bool("json", False, "Print one JSON object per image instead of a table.")
+app_output.define_output_flags(quiet=False)
 
 
 def _softmax(logits):
@@ -56,6 +56,7 @@ def main(argv: list[str]) -> int:
     missing = [p for p in paths if not os.path.isfile(p)]
     if missing:
         raise app.UsageError(f"Image file(s) not found: {', '.join(missing)}")
+    app_output.start()
     spec = app_flags.model_spec_from_flags()
 
     import numpy as np
@@ -73,7 +74,7 @@ def main(argv: list[str]) -> int:
     is_probability = np.allclose(outputs.sum(axis=-1), 1.0, atol=1e-3) and outputs.min() >= 0
     probabilities = outputs if is_probability else _softmax(outputs)
     labels = model.labels
-    for path, probs in zip(paths, probabilities):
+    for path, probs in zip(paths, probabilities, strict=True):
         top = np.argsort(-probs)[:FLAGS.top_k]
         rows = [{"class": int(k), "label": labels[k] if labels else f"class {k}",
                  "probability": float(probs[k])} for k in top]
@@ -92,4 +93,4 @@ def run() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(run())
+    run()  # app.run exits with main's status

@@ -15,17 +15,20 @@ from typing import TYPE_CHECKING
 
 from absl import app, flags
 
-from lucid2 import app_checks
+from lucid2 import app_checks, app_output
 
 if TYPE_CHECKING:
     from lucid2.modelzoo.weights import WeightSet
 
 APP_NAME = "lucid2.convert_weights"
 
+# required=True: absl refuses a missing flag, and the holders' values are typed str.
 _SOURCE = flags.DEFINE_string(
-    "source", None, "'imagenet', an http(s) URL, or a local .pb, .zip, HDF5 folder or .npz.")
-_OUTPUT = flags.DEFINE_string("output", None, "The lucid2 weights file (.npz) to write.")
-flags.mark_flags_as_required(["source", "output"])
+    "source", None, "'imagenet', an http(s) URL, or a local .pb, .zip, HDF5 folder or .npz.",
+    required=True)
+_OUTPUT = flags.DEFINE_string("output", None, "The lucid2 weights file (.npz) to write.",
+                              required=True)
+app_output.define_output_flags(quiet=False)
 
 
 def convert(source: str, output: str) -> WeightSet:
@@ -53,6 +56,7 @@ def main(argv: list[str]) -> None:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
     # Before a download or a conversion that takes a while.
     app_checks.check_output_file(_OUTPUT.value, "--output")
+    app_output.start()
     try:
         weight_set = convert(_SOURCE.value, _OUTPUT.value)
     except (OSError, ValueError, TypeError) as error:

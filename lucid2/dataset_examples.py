@@ -7,21 +7,22 @@ r"""Finds the dataset examples of a channel: the images that drive it most, leas
   python -m lucid2.dataset_examples --model=net.keras --value_range=0,1 --layer=conv3 \
       --channel=7 --images=photos/ --output_dir=out
 
-Writes LAYER_CHANNEL_{top,bottom,near_zero,spectrum}.png (receptive-field patches)
+Writes LAYER_CHANNEL_{top,bottom,near_zero,spectrum}.png (receptive-field patches,
+each with its activation under it, in rows titled such as "top 1-8 of mixed4a:492")
 and LAYER_CHANNEL.json (scores, positions, boxes, files) to --output_dir. Image
 files that cannot be read are skipped with a warning that says why and listed
 under "skipped" in the JSON; the run fails, naming them, when none can be read.
 Flags, the image list (up to its first readable file), the layer and the
-channel are checked before any image is processed.
+channel are checked before any image is processed. The search's progress goes to
+standard output (a progress bar on a terminal, a line every few seconds otherwise);
+``--quiet`` prints only the saved files.
 """
 
 from __future__ import annotations
 
-import sys
-
 from absl import app, flags
 
-from lucid2 import app_checks, app_flags
+from lucid2 import app_checks, app_flags, app_output
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("layer", None, "Layer name, e.g. mixed4a or mixed4a_pre_relu (negative "
@@ -40,7 +41,9 @@ flags.DEFINE_integer("batch_size", 16, "Images per forward pass.", lower_bound=1
 flags.DEFINE_integer("image_size", 224, "Images are resized to image_size x image_size.",
                      lower_bound=1)
 app_flags.define_model_flags()
-flags.DEFINE_bool("progress", True, "Show a progress bar.")
+flags.DEFINE_bool("progress", True, "Show the search's progress (--noprogress: not; --quiet "
+                  "also hides the summary line).")
+app_output.define_output_flags()
 
 NEURON_CENTER = "center"
 
@@ -51,7 +54,8 @@ def _parse_neuron(text: str | None):
     try:
         x, y = (int(v) for v in text.split(","))
     except ValueError:
-        raise app.UsageError(f"--neuron must be 'x,y' (two ints) or 'center', got {text!r}.")
+        raise app.UsageError(
+            f"--neuron must be 'x,y' (two ints) or 'center', got {text!r}.") from None
     return x, y
 
 
@@ -60,6 +64,7 @@ def main(argv: list[str]) -> int:
     """Checks the flags, searches the images, saves the grids and the JSON (all or none)."""
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}; use --images.")
+    app_output.start()
     spec = app_flags.model_spec_from_flags()
     neuron = _parse_neuron(FLAGS.neuron)
     # Now, not after the search: a file in the way, a folder that cannot be written.
@@ -75,26 +80,28 @@ def main(argv: list[str]) -> int:
         # Before the model loads: fails when not one file's header is a loadable image.
         check_readable(paths)
     except (ValueError, FileNotFoundError) as error:
-        raise app.UsageError(f"--images: {error}")
+        raise app.UsageError(f"--images: {error}") from None
 
     model = load_from_spec(spec)
     try:
         check_unit(model, FLAGS.layer, FLAGS.channel, neuron=neuron,
                    image_size=FLAGS.image_size)
     except ValueError as error:
-        raise app.UsageError(str(error))
+        raise app.UsageError(str(error)) from None
 
     try:
-        result = find_examples(model, FLAGS.layer, FLAGS.channel, paths, neuron=neuron,
-                               k=FLAGS.k, reduce=FLAGS.reduce, batch_size=FLAGS.batch_size,
-                               image_size=FLAGS.image_size, progress=FLAGS.progress)
+        with app_output.showing_progress():
+            result = find_examples(model, FLAGS.layer, FLAGS.channel, paths, neuron=neuron,
+                                   k=FLAGS.k, reduce=FLAGS.reduce,
+                                   batch_size=FLAGS.batch_size, image_size=FLAGS.image_size,
+                                   progress=FLAGS.progress)
     except UnreadableImagesError as error:  # headers fine, but no file's pixels decode
-        raise app.UsageError(f"--images: {error}")
+        raise app.UsageError(f"--images: {error}") from None
     with app_checks.saving_to(output_dir), app_checks.removing_new_files(output_dir):
         written = save_examples(result, output_dir)
     best = result.top[0]
-    print(f"{result.num_images} images searched ({len(result.skipped)} skipped); top "
-          f"activation {best.activation:.4g} in {best.source}")
+    app_output.say(f"{result.num_images} images searched ({len(result.skipped)} skipped); "
+                   f"top activation {best.activation:.4g} in {best.source}")
     for name, path in written.items():
         print(f"  {name}: {path}")
     return 0
@@ -106,4 +113,4 @@ def run() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(run())
+    run()  # app.run exits with main's status

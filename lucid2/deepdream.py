@@ -31,14 +31,14 @@ EXAMPLE = "--image=photo.jpg --layer=mixed4c --octaves=4 --output=dd.png"
 
 def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
     """Defines the app's flags on ``flag_values`` (the global FLAGS when run as a program)."""
-    define = dict(flag_values=flag_values)
-    flags.DEFINE_string("image", None, "The photo (any image Pillow reads).", **define)
+    flags.DEFINE_string("image", None, "The photo (any image Pillow reads).",
+                        flag_values=flag_values)
     flags.DEFINE_string("layer", DEFAULT_DEEPDREAM_LAYER, "The layer whose mean squared "
-                        "activation grows.", **define)
+                        "activation grows.", flag_values=flag_values)
     flags.DEFINE_integer("octaves", DEFAULT_OCTAVES, "Number of octaves (1: the photo's size "
-                         "only).", lower_bound=1, **define)
+                         "only).", lower_bound=1, flag_values=flag_values)
     flags.DEFINE_float("octave_scale", DEFAULT_OCTAVE_SCALE, "Size ratio of consecutive "
-                       "octaves (above 1).", **define)
+                       "octaves (above 1).", flag_values=flag_values)
     photo_app_flags.define_common_flags(
         flag_values, steps=DEFAULT_STEPS_PER_OCTAVE, steps_help="Optimization steps per "
         "octave.", size=None, size_help="The result's longer side in pixels (default: the "

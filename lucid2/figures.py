@@ -12,7 +12,9 @@ NAME_*.png extras (curve plots) to --output_dir. --steps and --size override
 each figure's defaults (the article's 512 steps at 128 pixels);
 ``LUCID2_MAX_STEPS`` caps the steps too. Figures with dataset examples read
 --images (default: the shared data's imagenet-samples folder when present).
-Flags are checked before the model loads.
+Flags are checked before the model loads. Each figure's line ("figure 3/12: teaser")
+and its renders' progress go to standard output (a progress bar on a terminal, a line
+every few seconds otherwise); ``--quiet`` prints only the saved files.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import sys
 
 from absl import app, flags
 
-from lucid2 import app_checks
+from lucid2 import app_checks, app_output
 
 
 def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
@@ -32,22 +34,25 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
     # The figure catalog loads no TensorFlow, so --help stays instant.
     from lucid2.recipes.figures.registry import DEFAULT_SEED
 
-    define = dict(flag_values=flag_values)
-    flags.DEFINE_list("figure", None, "Figure name(s), comma-separated; see --list.", **define)
-    flags.DEFINE_bool("all", False, "Make every figure.", **define)
-    flags.DEFINE_bool("list", False, "List the figures and exit.", **define)
+    flags.DEFINE_list("figure", None, "Figure name(s), comma-separated; see --list.",
+                      flag_values=flag_values)
+    flags.DEFINE_bool("all", False, "Make every figure.", flag_values=flag_values)
+    flags.DEFINE_bool("list", False, "List the figures and exit.", flag_values=flag_values)
     flags.DEFINE_string("output_dir", None, "Directory for the PNGs and JSONs (created if "
-                        "needed).", **define)
+                        "needed).", flag_values=flag_values)
     flags.DEFINE_integer("steps", None, "Optimization steps (default: each figure's, 512).",
-                         lower_bound=1, **define)
+                         lower_bound=1, flag_values=flag_values)
     flags.DEFINE_integer("size", None, "Image size in pixels (default: each figure's, 128).",
-                         lower_bound=1, **define)
-    flags.DEFINE_integer("seed", DEFAULT_SEED, "Random seed.", lower_bound=0, **define)
+                         lower_bound=1, flag_values=flag_values)
+    flags.DEFINE_integer("seed", DEFAULT_SEED, "Random seed.", lower_bound=0,
+                         flag_values=flag_values)
     flags.DEFINE_string("weights", "imagenet", "InceptionV1 weights: 'imagenet', a local path, "
-                        "or 'none' for random weights.", **define)
+                        "or 'none' for random weights.", flag_values=flag_values)
     flags.DEFINE_string("images", None, "Dataset images for the figures with dataset examples: "
                         "a folder (searched recursively), a quoted glob or a file. Default: the "
-                        "shared data's imagenet-samples folder, if present.", **define)
+                        "shared data's imagenet-samples folder, if present.",
+                        flag_values=flag_values)
+    app_output.define_output_flags(flag_values)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +66,7 @@ class Settings:
     seed: int
     weights: str | None
     images: str | None
+    quiet: bool = False  # no line per figure (and no progress)
 
 
 def settings_from_flags(flag_values: flags.FlagValues = flags.FLAGS) -> Settings:
@@ -105,7 +111,7 @@ def settings_from_flags(flag_values: flags.FlagValues = flags.FLAGS) -> Settings
     weights = None if weights.strip().lower() == "none" else weights
     return Settings(figures=figures, output_dir=output_dir, steps=flag_values.steps,
                     size=flag_values.size, seed=flag_values.seed, weights=weights,
-                    images=images)
+                    images=images, quiet=app_output.is_quiet(flag_values))
 
 
 class FigureError(SystemExit):
@@ -147,8 +153,10 @@ def make_figures(settings: Settings, model=None) -> dict[str, dict[str, pathlib.
     doing = "loading the model"
     try:
         model = load_model(settings.weights) if model is None else model
-        for name in settings.figures:
+        for number, name in enumerate(settings.figures, start=1):
             doing = f"making figure {name!r}"
+            if not settings.quiet:
+                print(f"figure {number}/{len(settings.figures)}: {name}", flush=True)
             try:
                 result = run_figure(name, model, steps=settings.steps, size=settings.size,
                                     seed=settings.seed, images=settings.images)
@@ -188,8 +196,10 @@ def main(argv: list[str], flag_values: flags.FlagValues = flags.FLAGS) -> None:
     if flag_values.list:
         print(list_figures())
         return
+    app_output.start(flag_values)
     settings = settings_from_flags(flag_values)
-    written = make_figures(settings)
+    with app_output.showing_progress(flag_values):
+        written = make_figures(settings)
     for name, paths in written.items():
         print(f"{name}: {os.fspath(paths['composite'])} {os.fspath(paths['json'])}")
     sys.stdout.flush()

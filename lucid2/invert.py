@@ -29,14 +29,13 @@ EXAMPLE = "--image=photo.jpg --layer=mixed4a --output=inv.png"
 
 def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
     """Defines the app's flags on ``flag_values`` (the global FLAGS when run as a program)."""
-    define = dict(flag_values=flag_values)
     flags.DEFINE_string("image", None, "The photo to invert (any image Pillow reads).",
-                        **define)
+                        flag_values=flag_values)
     flags.DEFINE_string("layer", DEFAULT_INVERSION_LAYER, "The layer whose activations the "
-                        "result matches.", **define)
+                        "result matches.", flag_values=flag_values)
     flags.DEFINE_float("cossim_pow", DEFAULT_INVERSION_COSSIM_POW, "Power of the cosine "
                        "weighting the activations' dot product (0: the plain dot product).",
-                       lower_bound=0, **define)
+                       lower_bound=0, flag_values=flag_values)
     photo_app_flags.define_common_flags(
         flag_values, steps=DEFAULT_STEPS, steps_help="Optimization steps.", size=DEFAULT_SIZE,
         size_help="The result's longer side in pixels (the photo's aspect ratio is kept).")

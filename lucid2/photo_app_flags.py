@@ -31,16 +31,16 @@ def define_common_flags(flag_values: flags.FlagValues, *, steps: int, steps_help
                         size: int | None, size_help: str) -> None:
     """``--output``, ``--steps``, ``--size``, ``--seed``, ``--learning_rate``,
     ``--verbose``, the model flags and the output flags (``--quiet``, ``--tf_logs``)."""
-    define = dict(flag_values=flag_values)
     flags.DEFINE_string("output", None, "PNG file to write; the numbers measured go to the "
-                        ".json file of the same name beside it.", **define)
-    flags.DEFINE_integer("steps", steps, steps_help, lower_bound=1, **define)
-    flags.DEFINE_integer("size", size, size_help, lower_bound=1, **define)
+                        ".json file of the same name beside it.", flag_values=flag_values)
+    flags.DEFINE_integer("steps", steps, steps_help, lower_bound=1, flag_values=flag_values)
+    flags.DEFINE_integer("size", size, size_help, lower_bound=1, flag_values=flag_values)
     flags.DEFINE_integer("seed", None, "Random seed for a reproducible result.", lower_bound=0,
-                         **define)
-    flags.DEFINE_float("learning_rate", DEFAULT_LEARNING_RATE, "Adam learning rate.", **define)
+                         flag_values=flag_values)
+    flags.DEFINE_float("learning_rate", DEFAULT_LEARNING_RATE, "Adam learning rate.",
+                       flag_values=flag_values)
     flags.DEFINE_bool("verbose", False, "Show a Keras progress bar even when the output is not "
-                      "a terminal, and check for NaNs every step.", **define)
+                      "a terminal, and check for NaNs every step.", flag_values=flag_values)
     app_flags.define_model_flags(flag_values)
     app_output.define_output_flags(flag_values)
 

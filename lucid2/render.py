@@ -51,38 +51,39 @@ OUTPUT_SUFFIXES = (".png",)
 
 def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
     """Defines the app's flags on ``flag_values`` (the global FLAGS when run as a program)."""
-    define = dict(flag_values=flag_values)
     flags.DEFINE_string("objective", None, "What to maximize, e.g. mixed4a:97, mixed4a "
                         "(DeepDream), mixed4a:476+mixed4a:460, 0.5*mixed4a:476-mixed3b:5.",
-                        **define)
+                        flag_values=flag_values)
     flags.DEFINE_string("output", None, "PNG file to write; a batch is saved as a grid.",
-                        **define)
-    flags.DEFINE_integer("steps", DEFAULT_STEPS, "Optimization steps.", lower_bound=1, **define)
+                        flag_values=flag_values)
+    flags.DEFINE_integer("steps", DEFAULT_STEPS, "Optimization steps.", lower_bound=1,
+                         flag_values=flag_values)
     flags.DEFINE_integer("size", DEFAULT_SIZE, "Image width and height in pixels.",
-                         lower_bound=1, **define)
-    flags.DEFINE_integer("batch", DEFAULT_BATCH, "Number of images rendered together.", lower_bound=1,
-                         **define)
+                         lower_bound=1, flag_values=flag_values)
+    flags.DEFINE_integer("batch", DEFAULT_BATCH, "Number of images rendered together.",
+                         lower_bound=1, flag_values=flag_values)
     flags.DEFINE_integer("seed", None, "Random seed for a reproducible render.", lower_bound=0,
-                         **define)
+                         flag_values=flag_values)
     flags.DEFINE_enum("param", DEFAULT_PARAM, list(PARAMETERIZATIONS),
                       "Image parameterization: Fourier (Lucid's default) or plain pixels.",
-                      **define)
-    flags.DEFINE_bool("decorrelate", DEFAULT_DECORRELATE, "Optimize in ImageNet's decorrelated color space.",
-                      **define)
+                      flag_values=flag_values)
+    flags.DEFINE_bool("decorrelate", DEFAULT_DECORRELATE,
+                      "Optimize in ImageNet's decorrelated color space.", flag_values=flag_values)
     flags.DEFINE_enum("transforms", DEFAULT_TRANSFORMS, list(TRANSFORM_CHOICES),
                       "Robustness transforms: Lucid's standard ones, the article's, or none.",
-                      **define)
-    flags.DEFINE_float("learning_rate", DEFAULT_LEARNING_RATE, "Adam learning rate.", **define)
+                      flag_values=flag_values)
+    flags.DEFINE_float("learning_rate", DEFAULT_LEARNING_RATE, "Adam learning rate.",
+                       flag_values=flag_values)
     flags.DEFINE_bool("verbose", False, "Show a Keras progress bar even when the output is not "
-                      "a terminal, and check for NaNs every step.", **define)
+                      "a terminal, and check for NaNs every step.", flag_values=flag_values)
     flags.DEFINE_string("init", None, "Start from this photo instead of noise (feature "
-                        "accentuation); it is resized to --size x --size.", **define)
+                        "accentuation); it is resized to --size x --size.", flag_values=flag_values)
     flags.DEFINE_float("init_pull", 0.0, "Weight of the pull back toward --init, in the "
                        "objective's units (0: a plain start at the photo).", lower_bound=0,
-                       **define)
+                       flag_values=flag_values)
     flags.DEFINE_string("init_pull_layer", DEFAULT_PULL_LAYER, "The layer whose activations "
                         f"the pull keeps close to the photo's, or '{PULL_PIXELS}' for the "
-                        "pixels.", **define)
+                        "pixels.", flag_values=flag_values)
     app_flags.define_model_flags(flag_values)
     app_output.define_output_flags(flag_values)
 

@@ -32,21 +32,23 @@ EXAMPLE = "--content=photo.jpg --style=painting.jpg --output=st.png"
 
 def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
     """Defines the app's flags on ``flag_values`` (the global FLAGS when run as a program)."""
-    define = dict(flag_values=flag_values)
-    flags.DEFINE_string("content", None, "The photo whose content is kept.", **define)
+    flags.DEFINE_string("content", None, "The photo whose content is kept.",
+                        flag_values=flag_values)
     flags.DEFINE_string("style", None, "The image whose style is borrowed (a painting...).",
-                        **define)
+                        flag_values=flag_values)
     flags.DEFINE_list("style_layers", None, "Layers whose Gram matrices make the style, "
                       "comma-separated (default: lucid2.optvis.objectives."
-                      "DEFAULT_STYLE_LAYERS, Gatys et al.'s depths in InceptionV1).", **define)
+                      "DEFAULT_STYLE_LAYERS, Gatys et al.'s depths in InceptionV1).",
+                      flag_values=flag_values)
     flags.DEFINE_list("content_layers", None, "Layers whose activations keep the content "
-                      "(default: lucid2.optvis.objectives.DEFAULT_CONTENT_LAYERS).", **define)
+                      "(default: lucid2.optvis.objectives.DEFAULT_CONTENT_LAYERS).",
+                      flag_values=flag_values)
     flags.DEFINE_float("style_weight", DEFAULT_STYLE_WEIGHT, "Weight of the style loss.",
-                       lower_bound=0, **define)
+                       lower_bound=0, flag_values=flag_values)
     flags.DEFINE_float("content_weight", DEFAULT_CONTENT_WEIGHT, "Weight of the content "
-                       "loss.", lower_bound=0, **define)
+                       "loss.", lower_bound=0, flag_values=flag_values)
     flags.DEFINE_enum("start", STYLE_STARTS[0], list(STYLE_STARTS), "Start at the content "
-                      "photo or from random noise.", **define)
+                      "photo or from random noise.", flag_values=flag_values)
     photo_app_flags.define_common_flags(
         flag_values, steps=DEFAULT_STYLE_STEPS, steps_help="Optimization steps.",
         size=DEFAULT_SIZE, size_help="The result's longer side in pixels (the content "

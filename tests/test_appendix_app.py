@@ -74,6 +74,25 @@ def test_ctrl_c_says_what_was_kept_and_exits_130(tmp_path, monkeypatch, capsys):
                     f"{output}: rerun the same command to resume")
 
 
+@pytest.mark.slow
+def test_progress_lines_go_to_stdout_and_quiet_leaves_only_the_gallery(tmp_path, monkeypatch,
+                                                                       capsys):
+    monkeypatch.delenv("LUCID2_MAX_STEPS", raising=False)
+    job = [f"--layers={LAYER}", "--steps=2", "--size=32", f"--channels_per_batch={BATCH}",
+           "--weights=none"]
+    values, rest = _flags(f"--output_dir={tmp_path / 'shown'}", *job)
+    appendix_app.main(rest, values)
+    lines = capsys.readouterr().out.splitlines()
+    progress = [line for line in lines if " channels (" in line]
+    assert [line.split(" | ")[0] for line in progress] == \
+        [f"appendix: {BATCH}/64 channels (50.0%)", "appendix: 64/64 channels (100.0%)"]
+    assert "ETA 0:" in progress[0] and lines[-1].startswith("Gallery: ")
+    values, rest = _flags(f"--output_dir={tmp_path / 'quiet'}", *job, "--quiet")
+    appendix_app.main(rest, values)
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and out.startswith("Gallery: ") and "index.html" in out
+
+
 def test_ctrl_c_before_rendering_says_so(tmp_path):
     assert appendix_app.interrupted_message(str(tmp_path / "nothing_yet")) == \
         "interrupted before any channel was rendered"

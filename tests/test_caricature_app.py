@@ -53,7 +53,7 @@ def test_full_run_writes_the_png_and_the_json(photo, tmp_path, monkeypatch, caps
     use_tiny_model(monkeypatch)
     output = tmp_path / "car.png"
     run_main(caricature_app, f"--image={photo}", f"--output={output}",
-             f"--layers={EARLY},{LATE}", "--size=32", "--steps=6", "--seed=0")
+             f"--layers={EARLY},{LATE}", "--size=32", "--steps=6", "--seed=0", "--quiet")
     assert capsys.readouterr().out == f"Saved {output} and {tmp_path / 'car.json'}\n"
     record = json.loads((tmp_path / "car.json").read_text())
     assert record["recipe"] == "caricature"

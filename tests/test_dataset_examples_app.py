@@ -2,6 +2,7 @@
 
 import functools
 import json
+import re
 import shutil
 
 import keras
@@ -10,6 +11,8 @@ import pytest
 from image_testlib import truncated_jpeg_bytes, write_bad_images
 from PIL import Image
 from program_testlib import run_app, run_app_after
+
+from lucid2.misc.io import load_image, to_uint8
 
 NUM_IMAGES = 6
 SIZE = 32
@@ -97,6 +100,30 @@ def test_writes_grids_and_json_for_a_keras_model(tiny_setup, tmp_path):
     assert record["receptive_field"]["size"] == [3, 3]
 
 
+@pytest.mark.slow
+def test_the_search_reports_progress_and_quiet_prints_only_the_files(tiny_setup, tmp_path):
+    model_path, images = tiny_setup
+    args = [a for a in _tiny_args(model_path, images, tmp_path / "out", "--batch_size=2")
+            if a != "--noprogress"]
+    # Not a terminal: a line every PERIODIC_INTERVAL_SECONDS, here after every batch.
+    every_batch = "import lucid2.optvis.progress as p\np.PERIODIC_INTERVAL_SECONDS = 1e-9\n"
+    result = _app_after(every_batch, *args)
+    assert result.returncode == 0, result.stderr
+    searching = [line for line in result.stdout.splitlines()
+                 if line.startswith("Searching ")]
+    assert searching and all(" for conv:2: " in line for line in searching)
+    assert f"{NUM_IMAGES}/{NUM_IMAGES} images (100%)" in searching[-2]
+    assert re.search(rf": {NUM_IMAGES}/{NUM_IMAGES} images in \d+:\d\d:\d\d$", searching[-1])
+    assert f"{NUM_IMAGES} images searched (0 skipped)" in result.stdout
+    files = sorted(p.name for p in (tmp_path / "out").iterdir())
+
+    result = _app_after(every_batch, *args, "--quiet")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(files)
+    assert sorted(line.split("/")[-1] for line in lines) == files  # "  top: PATH" lines
+
+
 @pytest.mark.parametrize("extra,message", [
     (["--layer=convv"], "Did you mean: conv"),
     (["--channel=4"], "channel must be an int in 0..3"),
@@ -146,7 +173,16 @@ def test_inceptionv1_mixed4a_492_on_sample_photos(shared_data, tmp_path):
     assert record["bottom"][0]["activation"] < 0 < record["top"][0]["activation"]
     assert {e["source"] for e in record["top"]} <= {str(p) for p in subset}
     with Image.open(out / "mixed4a_pre_relu_492_top.png") as grid:
-        assert grid.size == (4 * 171 + 3 * 4, 171)
+        # The 171-pixel patches at their size, plus row titles, a title and captions.
+        width, height = grid.size
+        assert width > 4 * 171 and height > 171
+        pixels = np.asarray(grid)
+    best = record["top"][0]
+    top, left, bottom, right = best["box"]
+    patch = load_image(best["source"], size=224)[top:bottom, left:right]
+    rows, cols = np.nonzero(np.all(pixels == to_uint8(patch)[0, 0], axis=-1))
+    assert any(np.array_equal(pixels[y:y + 171, x:x + 171], to_uint8(patch))
+               for y, x in zip(rows, cols) if y + 171 <= height and x + 171 <= width)
 
 
 # --------------------------------------------------------- 1. unwritable output

@@ -41,7 +41,7 @@ def test_full_run_keeps_the_photos_size(photo, tmp_path, monkeypatch, capsys):
     use_tiny_model(monkeypatch)
     output = tmp_path / "dd.png"
     run_main(deepdream_app, f"--image={photo}", f"--output={output}", f"--layer={LATE}",
-             "--octaves=2", "--octave_scale=1.2", "--steps=3", "--seed=0")
+             "--octaves=2", "--octave_scale=1.2", "--steps=3", "--seed=0", "--quiet")
     assert capsys.readouterr().out == f"Saved {output} and {tmp_path / 'dd.json'}\n"
     assert load_image(output).shape == (PHOTO_HEIGHT, PHOTO_WIDTH, 3)
     record = json.loads((tmp_path / "dd.json").read_text())

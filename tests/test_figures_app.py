@@ -148,8 +148,23 @@ def test_command_line_all_figures_with_real_weights(shared_data, tmp_path):
                       env_extra={"LUCID2_MAX_STEPS": "4"})
     assert result.returncode == 0, result.stderr
     _check_outputs(output, FIGURE_NAMES, 64)
+    announced = [line for line in result.stdout.splitlines() if line.startswith("figure ")]
+    count = len(FIGURE_NAMES)
+    assert announced == [f"figure {n}/{count}: {name}"
+                         for n, name in enumerate(FIGURE_NAMES, start=1)]
     record = json.loads((output / "teaser.json").read_text())
     assert record["settings"]["steps"] == 4  # capped by LUCID2_MAX_STEPS
+
+
+def test_each_figure_is_announced_unless_quiet(tmp_path, capsys, quick_figures):
+    output = tmp_path / "out"
+    _main("--figure=teaser,enemy", f"--output_dir={output}", "--weights=none")
+    saved = [f"teaser: {output / 'teaser.png'} {output / 'teaser.json'}",
+             f"enemy: {output / 'enemy.png'} {output / 'enemy.json'}"]
+    assert capsys.readouterr().out.splitlines() == \
+        ["figure 1/2: teaser", "figure 2/2: enemy", *saved]
+    _main("--figure=teaser,enemy", f"--output_dir={output}", "--weights=none", "--quiet")
+    assert capsys.readouterr().out.splitlines() == saved
 
 
 # --------------------------------------------------------- 1. unwritable output

@@ -78,7 +78,7 @@ def test_full_run_writes_the_png_and_the_json(photo, tmp_path, monkeypatch, caps
     asked = use_tiny_model(monkeypatch)
     output = tmp_path / "inv.png"
     run_main(invert_app, f"--image={photo}", f"--output={output}", f"--layer={LATE}",
-             "--size=32", "--steps=3", "--seed=0", "--weights=/some/weights")
+             "--size=32", "--steps=3", "--seed=0", "--weights=/some/weights", "--quiet")
     assert asked == [app_flags.ModelSpec("inceptionv1", "/some/weights", None, "RGB")]
     assert capsys.readouterr().out == f"Saved {output} and {tmp_path / 'inv.json'}\n"
     image = load_image(output)
@@ -87,6 +87,20 @@ def test_full_run_writes_the_png_and_the_json(photo, tmp_path, monkeypatch, caps
     assert record["recipe"] == "inversion" and record["image"] == "inv.png"
     assert -1 <= record["metrics"]["cosine"] <= 1 and record["metrics"]["steps_run"] == 3
     assert record["inputs"]["layer"] == LATE and record["inputs"]["steps"] == 3
+
+
+def test_the_render_reports_its_progress_unless_quiet(photo, tmp_path, monkeypatch, capsys):
+    from lucid2.optvis import progress
+
+    use_tiny_model(monkeypatch)
+    monkeypatch.setattr(progress, "PERIODIC_INTERVAL_SECONDS", 1e-9)  # a line per step
+    output = tmp_path / "inv.png"
+    run_main(invert_app, f"--image={photo}", f"--output={output}", f"--layer={LATE}",
+             "--size=32", "--steps=3", "--seed=0")
+    lines = capsys.readouterr().out.splitlines()
+    assert all(line.startswith("Rendering ") for line in lines[:-1]) and len(lines) == 5
+    assert "3/3 steps (100%)" in lines[-3] and " 3/3 steps in " in lines[-2]
+    assert lines[-1] == f"Saved {output} and {tmp_path / 'inv.json'}"
 
 
 @pytest.mark.parametrize("args, message", [

@@ -351,3 +351,124 @@ def test_an_unknown_pull_layer_is_a_one_line_error(tmp_path, monkeypatch):
                          f"--init={_photo_file(tmp_path)}", "--init_pull=1", "--size=16")
     with pytest.raises(render_app.RenderError, match="Unknown layer 'mixed3b'"):
         render_app.render(settings)
+
+
+# ---------------------------------------- 5. progress on a terminal, quiet start-up
+TF_STARTUP_LINES = re.compile(r"E0000|cuInit|I0000|oneDNN")
+TERMINAL_STEPS = 200
+TERMINAL_TIMEOUT_S = 300
+PTY_READ_BYTES = 65536
+
+
+def _run_in_terminal(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
+    """``python -m lucid2.render args`` with its stdout on a pseudo-terminal (stderr on a
+    pipe): (exit status, what the terminal showed, stderr)."""
+    import pty
+    import select
+
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "lucid2.render", *args],
+                               stdin=subprocess.DEVNULL, stdout=terminal,
+                               stderr=subprocess.PIPE, env=env)
+    os.close(terminal)
+    shown = bytearray()
+    deadline = time.monotonic() + TERMINAL_TIMEOUT_S
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([controller], [], [], 1.0)
+            if not ready:
+                if process.poll() is not None:
+                    break
+                continue
+            try:
+                chunk = os.read(controller, PTY_READ_BYTES)
+            except OSError:  # the terminal closed: the program ended
+                break
+            if not chunk:
+                break
+            shown += chunk
+        stderr = process.communicate(timeout=SIGINT_EXIT_TIMEOUT)[1]
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(controller)
+    return process.returncode, shown.decode("utf-8", "replace"), stderr.decode()
+
+
+def _startup_env(**extra: str) -> dict[str, str]:
+    """The environment of a user who set no TensorFlow log level (the tests' own is
+    removed), without a step cap."""
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), **extra)
+    for name in ("TF_CPP_MIN_LOG_LEVEL", "LUCID2_MAX_STEPS"):
+        if name not in extra:
+            env.pop(name, None)
+    return env
+
+
+def _terminal_args(tiny_model_file, output) -> list[str]:
+    return [f"--model={tiny_model_file}", "--value_range=0,1", "--objective=conv:1",
+            f"--steps={TERMINAL_STEPS}", "--size=16", "--param=pixel", "--transforms=none",
+            f"--output={output}"]
+
+
+@pytest.mark.slow
+def test_on_a_terminal_the_render_shows_a_progress_bar_with_the_time_left(tmp_path,
+                                                                          tiny_model_file):
+    output = tmp_path / "v.png"
+    status, shown, stderr = _run_in_terminal(*_terminal_args(tiny_model_file, output),
+                                             env=_startup_env())
+    assert status == 0, stderr
+    lines = [line.strip() for line in
+             re.sub(r"[\r\x08\n]+", "\n", re.sub(r"\x1b\[[0-9;]*m", "", shown)).splitlines()]
+    assert lines[0] == "Rendering Channel [conv, 1] on 1 image(s) of 16x16"
+    # Before the end, Keras's bar shows the time left (e.g. "3s", "1:05") and the rate.
+    during = [line for line in lines if re.fullmatch(
+        rf"(\d+)/{TERMINAL_STEPS} ━+ (\d+s|\d+:\d\d|\d+:\d\d:\d\d) \d+(us|ms|s)/step"
+        r"( - objective: \S+)?", line) and int(line.split("/")[0]) < TERMINAL_STEPS]
+    assert during, shown
+    assert any(line.startswith(f"{TERMINAL_STEPS}/{TERMINAL_STEPS} ") for line in lines)
+    assert lines[-1] == f"Saved {output}"
+    # TensorFlow's start-up lines are kept quiet by default.
+    assert not TF_STARTUP_LINES.search(stderr), stderr
+
+
+@pytest.mark.slow
+def test_quiet_prints_only_the_saved_path_even_on_a_terminal(tmp_path, tiny_model_file):
+    output = tmp_path / "v.png"
+    status, shown, stderr = _run_in_terminal(*_terminal_args(tiny_model_file, output),
+                                             "--quiet", env=_startup_env())
+    assert status == 0, stderr
+    assert shown.replace("\r\n", "\n") == f"Saved {output}\n"
+    assert not TF_STARTUP_LINES.search(stderr), stderr
+    # Not a terminal: the same single line.
+    result = subprocess.run([sys.executable, "-m", "lucid2.render",
+                             *_terminal_args(tiny_model_file, output), "--quiet"],
+                            capture_output=True, text=True, env=_startup_env(),
+                            timeout=TERMINAL_TIMEOUT_S)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"Saved {output}\n"
+    assert not TF_STARTUP_LINES.search(result.stderr), result.stderr
+
+
+def test_quiet_and_verbose_together_are_refused(tmp_path):
+    with pytest.raises(app.UsageError, match="--quiet hides the progress that --verbose"):
+        _main("--objective=conv:1", f"--output={tmp_path / 'v.png'}", "--quiet", "--verbose")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_without_a_terminal_progress_is_a_line_every_few_seconds(tmp_path, monkeypatch, capsys):
+    from lucid2.optvis import progress
+
+    monkeypatch.setattr(render_app, "build_model", lambda *args: _tiny_model())
+    monkeypatch.setattr(progress, "PERIODIC_INTERVAL_SECONDS", 1e-9)  # a line per update
+    output = tmp_path / "v.png"
+    _main("--objective=conv:1", f"--output={output}", "--steps=3", "--size=16",
+          "--param=pixel", "--transforms=none")
+    lines = capsys.readouterr().out.splitlines()
+    label = "Rendering Channel [conv, 1] on 1 image(s) of 16x16"
+    assert [line.split(": ")[0] for line in lines[:-1]] == [label] * (len(lines) - 1)
+    assert re.match(rf"{re.escape(label)}: 3/3 steps \(100%\), [0-9.,]+ steps/s, ETA 0:00:00",
+                    lines[-3])
+    assert re.fullmatch(rf"{re.escape(label)}: 3/3 steps in 0:00:0\d", lines[-2])
+    assert lines[-1] == f"Saved {output}"

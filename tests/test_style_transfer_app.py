@@ -65,7 +65,7 @@ def test_full_run_writes_the_png_and_the_json(photos, tmp_path, monkeypatch, cap
     output = tmp_path / "st.png"
     run_main(style_app, f"--content={content}", f"--style={style}", f"--output={output}",
              f"--style_layers={EARLY},{LATE}", f"--content_layers={LATE}", "--size=32",
-             "--steps=4", "--seed=0")
+             "--steps=4", "--seed=0", "--quiet")
     assert capsys.readouterr().out == f"Saved {output} and {tmp_path / 'st.json'}\n"
     record = json.loads((tmp_path / "st.json").read_text())
     numbers = record["metrics"]

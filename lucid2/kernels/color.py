@@ -29,7 +29,7 @@ def _as_key(matrix) -> ColorMatrix:
     values = np.asarray(matrix, dtype=np.float32)
     if values.shape != (COLORS, COLORS):
         raise ValueError(f"The color matrix must be 3x3, got shape {values.shape}.")
-    return tuple(tuple(float(v) for v in row) for row in values)
+    return tuple((float(red), float(green), float(blue)) for red, green, blue in values)
 
 
 def mix_channels_first(t: tf.Tensor, matrix) -> tf.Tensor:

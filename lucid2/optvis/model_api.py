@@ -58,8 +58,8 @@ def require_renderable(model) -> RenderableModel:
         raise TypeError(
             "render needs to know the value range your Keras model expects: wrap it first, e.g. "
             "lucid2.modelzoo.from_keras(model, value_range=(-1, 1)).")
-    raise TypeError(
-        f"Expected a lucid2 model (e.g. lucid2.modelzoo.InceptionV1()), got {type(model).__name__}.")
+    raise TypeError(f"Expected a lucid2 model (e.g. lucid2.modelzoo.InceptionV1()), got "
+                    f"{type(model).__name__}.")
 
 
 def outputs_by_layer(layer_names: Sequence[str], outputs) -> dict:
@@ -67,7 +67,7 @@ def outputs_by_layer(layer_names: Sequence[str], outputs) -> dict:
     lone output unwrapped)."""
     if not isinstance(outputs, (list, tuple)):
         outputs = [outputs]
-    return dict(zip(layer_names, outputs))
+    return dict(zip(layer_names, outputs, strict=True))
 
 
 def activations(model: RenderableModel, layer_names: Sequence[str], images) -> dict:

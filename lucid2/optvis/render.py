@@ -58,6 +58,9 @@ NONFINITE_PARAMETERIZATION = 2
 ALPHA_BACKGROUND = 1.0
 RGB_CHANNELS = 3
 RGBA_CHANNELS = 4
+# The objective's description in a progress label is cut to this many characters, so that
+# the label keeps the images' size and fits a line.
+OBJECTIVE_LABEL_CHARS = 80
 
 
 class NonFiniteObjectiveError(FloatingPointError):
@@ -451,7 +454,7 @@ class Renderer:
         while pending and pending[0] == start:
             results.append(self.images(keep_alpha))
             pending.pop(0)
-        with reporter.running(total - start, self._progress_label()):
+        with reporter.running(total - start, self.progress_label()):
             for step in range(start + 1, total + 1):
                 value = self._step_fn()
                 at_threshold = step == pending[0]
@@ -477,11 +480,14 @@ class Renderer:
             save_gif(frames, gif_path)
         return results
 
-    def _progress_label(self) -> str:
-        """What a render reports as its label: the objective and the images' size."""
+    def progress_label(self) -> str:
+        """What the render reports as its progress label: the objective (cut short when
+        long) and the images' size, e.g. "Rendering Channel [mixed4a, 476] on 1 image(s)
+        of 128x128"."""
         batch, height, width, _ = self.image_shape
-        return (f"Rendering {self.objective.description} on {batch} image(s) of "
-                f"{height}x{width}")
+        objective = progress_lib.short_label(self.objective.description,
+                                             OBJECTIVE_LABEL_CHARS)
+        return f"Rendering {objective} on {batch} image(s) of {height}x{width}"
 
 
 def _check_progress(progress) -> None:

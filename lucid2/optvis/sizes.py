@@ -41,7 +41,7 @@ MAX_SEARCH_SIZE = 8192
 
 # model -> {(layer, image shape): output shape}: a model's shapes do not change, and each
 # costs a symbolic pass through the network (a tenth of a second for InceptionV1).
-_SHAPES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_SHAPES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _text(hw: Sequence[int]) -> str:
@@ -110,7 +110,8 @@ def size_problem(model: RenderableModel, layers: Sequence[str], batch: int, hw: 
     """Why images of size ``hw`` are too small for ``layers`` (before or after the
     transforms), or None when they fit."""
     for layer in layers:
-        for side, stride, axis in zip(hw, layer_strides(model, layer), ("height", "width")):
+        for side, stride, axis in zip(hw, layer_strides(model, layer), ("height", "width"),
+                                      strict=True):
             if stride is not None and side < stride:
                 return (f"layer {layer!r} has a stride of {stride} pixels: an image smaller "
                         f"than that (here {side} in {axis}) fills a single position of its "

@@ -113,6 +113,14 @@ class Geometry(NamedTuple):
     static_hw: tuple[int | None, int | None]
 
 
+def _grown(static_hw: tuple[int | None, int | None],
+           amount: int) -> tuple[int | None, int | None]:
+    """``static_hw`` with ``amount`` pixels added to each side that is known."""
+    height, width = static_hw
+    return (None if height is None else height + amount,
+            None if width is None else width + amount)
+
+
 class Border(NamedTuple):
     """What the images' border holds at one point of a fused run: at least ``margin``
     pixels of the constant ``fill`` on each side (content may reach the edge when
@@ -161,6 +169,7 @@ class AffineTransform(TransformBase):
 
 class _Pad(AffineTransform):
     resamples = False  # whole-pixel shifts
+    constant_value: float | str  # a fill, or "uniform" (a random gray level per image)
 
     def __init__(self, w: int, mode: str, constant_value):
         self.w = checks.non_negative_int("w", w)
@@ -190,9 +199,9 @@ class _Pad(AffineTransform):
     def affine(self, rng, geometry):
         shift = -float(self.w)
         matrix = _translations(tf.constant([shift]), tf.constant([shift]))
-        static_hw = tuple(None if s is None else s + 2 * self.w for s in geometry.static_hw)
         return matrix, Geometry(geometry.n, geometry.height + 2 * self.w,
-                                geometry.width + 2 * self.w, static_hw)
+                                geometry.width + 2 * self.w,
+                                _grown(geometry.static_hw, 2 * self.w))
 
     def _check_size(self, hw) -> None:
         if self.mode == "reflect" and any(s is not None and s <= self.w for s in hw):
@@ -274,9 +283,8 @@ class _Jitter(AffineTransform):
         self._check_static(geometry.static_hw)
         offsets = tf.cast(self._draw(rng, geometry.n), tf.float32)
         matrices = _translations(offsets[1], offsets[0])
-        static_hw = tuple(None if s is None else s - self.d for s in geometry.static_hw)
         return matrices, Geometry(geometry.n, geometry.height - self.d,
-                                  geometry.width - self.d, static_hw)
+                                  geometry.width - self.d, _grown(geometry.static_hw, -self.d))
 
     def largest_size(self, hw):
         if hw is None:
@@ -606,6 +614,17 @@ def smallest_output_size(t: Transform, hw: Size | None) -> Size | None:
 
 
 # ------------------------------------------------------------------ fusion
+def _fused_run(run: Sequence[Transform]) -> tuple[list[AffineTransform], Border]:
+    """The transforms of a fused run, checked, and the border after the last."""
+    affine: list[AffineTransform] = []
+    border = None
+    for t in run:
+        if not isinstance(t, AffineTransform) or (border := t.border_after(border)) is None:
+            raise ValueError(f"{t!r} cannot join a fused run here: {list(run)!r}.")
+        affine.append(t)
+    if border is None:
+        raise ValueError("A fused run needs at least one transform.")
+    return affine, border
 def fused_plan(transforms: Sequence[Transform]) -> list[tuple[Transform, ...]]:
     """Splits ``transforms`` into single transforms (1-tuples) and fused runs.
 
@@ -617,17 +636,21 @@ def fused_plan(transforms: Sequence[Transform]) -> list[tuple[Transform, ...]]:
     steps: list[tuple[Transform, ...]] = []
     index = 0
     while index < len(transforms):
-        run: list[Transform] = []
+        run: list[AffineTransform] = []
         border = None
         for t in transforms[index:]:
-            border = t.border_after(border) if isinstance(t, AffineTransform) else None
+            if not isinstance(t, AffineTransform):
+                break
+            border = t.border_after(border)
             if border is None:
                 break
             run.append(t)
         if len(run) > 1 and any(t.resamples for t in run):
             steps.append(tuple(run))
+        elif run:
+            steps.extend((t,) for t in run)
         else:
-            steps.extend((t,) for t in run or [transforms[index]])
+            steps.append((transforms[index],))
         index += max(len(run), 1)
     return steps
 
@@ -641,20 +664,17 @@ def _translations(dx: tf.Tensor, dy: tf.Tensor) -> tf.Tensor:
     return tf.stack(rows, axis=1)
 
 
-def apply_fused(run: Sequence[AffineTransform], images, rng: tf.random.Generator) -> tf.Tensor:
+def apply_fused(run: Sequence[Transform], images, rng: tf.random.Generator) -> tf.Tensor:
     """Applies a fused run (see :func:`fused_plan`) as one resampling."""
     _check_rng(rng)
     images = _as_images(images)
-    border = None
-    for t in run:
-        border = t.border_after(border)
-        if border is None:
-            raise ValueError(f"{t!r} cannot join a fused run here: {list(run)!r}.")
+    affine, border = _fused_run(run)
     shape = tf.shape(images)
     geometry = Geometry(shape[0], shape[1], shape[2], _static_hw(images))
     matrix = tf.eye(3, batch_shape=[1])
-    canvas = geometry.static_hw if None not in geometry.static_hw else None
-    for t in run:
+    height, width = geometry.static_hw
+    canvas: Size | None = None if height is None or width is None else (height, width)
+    for t in affine:
         # Draws happen in the order, and with the shapes, of the transforms' own calls.
         stage, geometry = t.affine(rng, geometry)
         if stage is not None:

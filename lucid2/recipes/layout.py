@@ -1,4 +1,5 @@
-"""Composite figures: a grid of images with a title, column titles, row titles and captions.
+"""Labeled image grids for the recipes (the figures, the dataset examples): a grid of images
+with a title, column titles, row titles and captions.
 
 Drawn with Pillow's default font, so a reader can tell what each cell shows
 without the JSON beside it. Cells are square; each image is scaled to fit its
@@ -28,7 +29,7 @@ TEXT_COLOR = (20, 20, 20)
 CAPTION_COLOR = (90, 90, 90)
 
 
-def _font(size: int) -> ImageFont.ImageFont:
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     try:
         return ImageFont.load_default(size=size)
     except (TypeError, OSError):  # Pillow < 10.1 or no FreeType: the fixed bitmap font
@@ -37,12 +38,18 @@ def _font(size: int) -> ImageFont.ImageFont:
 
 def _text_width(draw: ImageDraw.ImageDraw, text: str, font) -> int:
     left, _, right, _ = draw.textbbox((0, 0), text, font=font)
-    return right - left
+    return int(right - left)  # whole pixels (Pillow types the box as floats)
 
 
 def _line_height(draw: ImageDraw.ImageDraw, font) -> int:
     _, top, _, bottom = draw.textbbox((0, 0), "Ag|", font=font)
-    return bottom - top + 2
+    return int(bottom - top) + 2  # whole pixels (Pillow types the box as floats)
+
+
+def text_width(text: str, size: int = FONT_SIZE) -> int:
+    """Width in pixels of one line of ``text`` in the figures' font at ``size``."""
+    draw = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    return _text_width(draw, text, _font(size))
 
 
 def wrap_text(text: str, width: int, font=None) -> list[str]:
@@ -257,7 +264,7 @@ def line_plot(curves: dict[str, Sequence[float]], *, title: str = "", x_label: s
     label = label.rotate(90, expand=True)  # reads bottom to top, beside the axis
     canvas.paste(label, (PADDING, max(y0, (y0 + y1 - label.height) // 2)))
     legend_top = PADDING + (line if title else 0)
-    for i, (name, curve) in enumerate(zip(curves, values)):
+    for i, (name, curve) in enumerate(zip(curves, values, strict=True)):
         color = palette[i % len(palette)]
         draw.line((x0, legend_top + i * line + line // 2, x0 + 20, legend_top + i * line
                    + line // 2), fill=color, width=3)

@@ -19,13 +19,13 @@ def lazy_exports(package: str, exports: Mapping[str, str],
     """``(__getattr__, __dir__)`` for ``package``, whose public ``name`` is defined in
     the module ``exports[name]``."""
 
-    def __getattr__(name: str) -> object:
+    def __getattr__(name: str) -> object:  # noqa: N807 (the module's PEP 562 hook)
         module = exports.get(name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         return getattr(importlib.import_module(module), name)
 
-    def __dir__() -> list[str]:
+    def __dir__() -> list[str]:  # noqa: N807 (the module's PEP 562 hook)
         return sorted(set(exports) | set(vars(importlib.import_module(package))))
 
     return __getattr__, __dir__

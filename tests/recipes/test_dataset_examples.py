@@ -1,5 +1,6 @@
 """Dataset examples: exact running top-k, batch-size independence, receptive fields, errors."""
 
+import dataclasses
 import json
 import math
 
@@ -9,13 +10,17 @@ import pytest
 import tensorflow as tf
 from image_testlib import UINT8_TO_UINT16, truncated_jpeg_bytes, write_bad_images
 from PIL import Image
+from progress_testlib import Recording
 
-from lucid2.misc.io import load_image
+from lucid2.misc.io import load_image, to_uint8
+from lucid2.optvis import progress
 from lucid2.modelzoo import from_keras
 from lucid2.recipes.dataset_examples import (FALLBACK_PATCH_FRACTION, SETS, ReceptiveField,
                                              UnknownLayerError, UnreadableImagesError,
-                                             find_examples, find_layer_examples, receptive_field,
-                                             save_examples, save_grid, scan_layer)
+                                             activation_text, example_grid, find_examples,
+                                             find_layer_examples, receptive_field, save_examples,
+                                             save_grid, scan_layer, set_grid, spectrum_grid)
+from lucid2.recipes.dataset_examples.output import rank_titles, search_summary, unit_name
 from lucid2.recipes.dataset_examples import search as search_module
 
 SIZE = 32
@@ -427,12 +432,11 @@ def test_save_examples_writes_grids_and_json(tiny, image_dir, tmp_path):
     result = _search(tiny, str(image_dir))
     paths = save_examples(result, tmp_path / "out")
     assert set(paths) == {"top", "bottom", "near_zero", "spectrum", "json"}
-    patch = 12
-    gap = 4
-    with Image.open(paths["top"]) as grid:
-        assert grid.size == (K * patch + (K - 1) * gap, patch)
+    for which in SETS:
+        with Image.open(paths[which]) as grid:
+            np.testing.assert_array_equal(np.asarray(grid), set_grid(result, which))
     with Image.open(paths["spectrum"]) as grid:
-        assert grid.size == (K * patch + (K - 1) * gap, 3 * patch + 2 * gap)
+        np.testing.assert_array_equal(np.asarray(grid), spectrum_grid(result))
     record = json.loads(paths["json"].read_text())
     assert record["layer"] == "mix" and record["channel"] == CHANNEL
     assert record["num_images"] == NUM_IMAGES and record["skipped"] == []
@@ -442,7 +446,112 @@ def test_save_examples_writes_grids_and_json(tiny, image_dir, tmp_path):
     assert record["grids"]["top"] == paths["top"].name
     grid_path = save_grid(result.top[:3], tmp_path / "three.png", ncols=1)
     with Image.open(grid_path) as grid:
-        assert grid.size == (patch, 3 * patch + 2 * gap)
+        np.testing.assert_array_equal(np.asarray(grid), example_grid(result.top[:3], ncols=1))
+
+
+# ------------------------------------------------------------ labeled grids
+PATCH = 12  # the tiny net's receptive field at "mix"
+SCALE = 6  # 12-pixel patches are enlarged 6 times: the smallest factor reaching MIN_CELL_SIZE
+
+
+def _tile(example) -> np.ndarray:
+    """The patch as the grid shows it: each pixel a SCALE x SCALE block."""
+    return np.kron(to_uint8(example.patch), np.ones((SCALE, SCALE, 1), dtype=np.uint8))
+
+
+def _where(grid: np.ndarray, tile: np.ndarray) -> list[tuple[int, int]]:
+    """Every (row, column) where ``tile`` appears in ``grid`` pixel for pixel."""
+    h, w = tile.shape[:2]
+    corner = np.all(grid[:grid.shape[0] - h + 1, :grid.shape[1] - w + 1] == tile[0, 0], axis=-1)
+    return [(int(y), int(x)) for y, x in zip(*np.nonzero(corner))
+            if np.array_equal(grid[y:y + h, x:x + w], tile)]
+
+
+def _not_blank(area: np.ndarray) -> bool:
+    return bool(np.any(area < 255))
+
+
+def test_label_texts():
+    assert activation_text(310.29834) == "310.3"
+    assert activation_text(-485.98) == "-486"
+    assert activation_text(-1.2345678e-05) == "-1.235e-05"
+    assert activation_text(0.0) == "0"
+    assert rank_titles("top", 8, 8, "mixed4a:97") == ["top 1-8 of mixed4a:97"]
+    assert rank_titles("near zero", 10, 4) == ["near zero 1-4", "near zero 5-8",
+                                               "near zero 9-10"]
+    assert rank_titles("", 5, 4) == ["1-4", "5"]
+    with pytest.raises(ValueError, match="at least 1"):
+        rank_titles("top", 0, 4)
+
+
+def test_unit_name_and_summary_say_what_was_searched(tiny, image_dir):
+    channel = _search(tiny, str(image_dir))
+    assert unit_name(channel) == f"mix:{CHANNEL}"
+    assert search_summary(channel) == (f"mix:{CHANNEL} in {NUM_IMAGES} images, score: the "
+                                       "channel's spatial max (min for bottom); under each "
+                                       "patch: its activation")
+    neuron = _search(tiny, str(image_dir), neuron=(2, 3), reduce="mean")
+    assert unit_name(neuron) == f"mix:{CHANNEL} at (2,3)"
+    assert "score: the unit's value" in search_summary(neuron)
+
+
+def test_grid_shows_each_patch_whole_with_its_activation_under_it(tiny, image_dir):
+    result = _search(tiny, str(image_dir))
+    grid = set_grid(result, "top")
+    cell = PATCH * SCALE
+    places = [_where(grid, _tile(e)) for e in result.top]
+    assert all(len(p) == 1 for p in places), places  # each patch once, unchanged
+    (y, first_x), = places[0]
+    assert [p[0] for p in places] == sorted(p[0] for p in places)  # in rank order, one row
+    assert {p[0][0] for p in places} == {y}
+    # Larger than the bare tiles by a row title on the left, a title above, captions below.
+    assert first_x > 0 and y > 0 and grid.shape[0] > y + cell
+    assert grid.shape[1] > K * cell
+    assert _not_blank(grid[y:y + cell, :first_x])  # the row title
+    assert _not_blank(grid[:y, :])  # the title
+    for (_, x), in places:
+        assert _not_blank(grid[y + cell:, x:x + cell])  # the caption under each patch
+    # The caption is the activation: another value redraws only the pixels under that patch.
+    changed = [dataclasses.replace(result.top[0], activation=-123.4)] + list(result.top[1:])
+    other = example_grid(changed, K, row_titles=[f"top 1-{K} of {unit_name(result)}"],
+                         title=search_summary(result))
+    rows, cols = np.nonzero(np.any(other != grid, axis=-1))
+    assert rows.size and rows.min() >= y + cell and cols.min() >= first_x
+    assert cols.max() < first_x + cell
+
+
+def test_spectrum_runs_from_minimum_to_maximum_in_titled_rows(tiny, image_dir):
+    result = _search(tiny, str(image_dir))
+    grid = spectrum_grid(result)
+    cell = PATCH * SCALE
+    lowest = _where(grid, _tile(result.bottom[0]))
+    highest = _where(grid, _tile(result.top[0]))
+    first_y, first_x = min(lowest)
+    last_y, last_x = max(highest)
+    assert first_y < last_y and first_x < last_x  # top left to bottom right
+    near = sorted(result.near_zero, key=lambda e: (e.activation, e.index))
+    row_ys = [first_y, min(y for y, _ in _where(grid, _tile(near[0]))), last_y]
+    assert row_ys == sorted(row_ys) and len(set(row_ys)) == 3
+    for y in row_ys:
+        assert _not_blank(grid[y:y + cell, :first_x])  # a title on the left of each row
+        assert _not_blank(grid[y + cell:y + cell + SCALE * 2, first_x:])  # captions under it
+    assert grid.shape[1] > K * cell and grid.shape[0] > 3 * cell
+
+
+def test_grids_wrap_rows_and_check_their_titles(tiny, image_dir):
+    result = _search(tiny, str(image_dir), k=5)
+    grid = example_grid(result.top, ncols=2, name="top")
+    cell = PATCH * SCALE
+    ys = sorted({min(_where(grid, _tile(e)))[0] for e in result.top})
+    assert len(ys) == 3 and all(b - a > cell for a, b in zip(ys, ys[1:]))  # captions between
+    with pytest.raises(ValueError, match="row_titles must have 3 entries"):
+        example_grid(result.top, ncols=2, row_titles=["top"])
+    with pytest.raises(ValueError, match="ncols must be at least 1"):
+        example_grid(result.top, ncols=0)
+    with pytest.raises(ValueError, match="No examples"):
+        example_grid([])
+    with pytest.raises(ValueError, match="crops=True"):
+        example_grid(_search(tiny, str(image_dir), crops=False).top)
 
 
 def test_progress_bar_is_shown_when_asked(tiny, image_dir, capsys):
@@ -450,6 +559,24 @@ def test_progress_bar_is_shown_when_asked(tiny, image_dir, capsys):
     assert f"{NUM_IMAGES}/{NUM_IMAGES}" in capsys.readouterr().out
     _search(tiny, str(image_dir), progress=False)
     assert capsys.readouterr().out == ""
+
+
+def test_the_search_reports_images_through_a_reporter(tiny, image_dir, capsys):
+    given = Recording()
+    _search(tiny, str(image_dir), progress=given, batch_size=4)
+    assert given.events[0] == ("start", NUM_IMAGES,
+                               f"Searching {NUM_IMAGES} image files for mix:{CHANNEL}", "image")
+    assert given.events[1:] == [("update", 4, {}), ("update", 8, {}),
+                                ("update", NUM_IMAGES, {}), ("finish",)]
+    # progress=True: the reporter an app made active, instead of a bar of its own.
+    active = Recording()
+    with progress.reporting(active):
+        scan_layer(tiny, "mix", str(image_dir), channels=[0, 1], k=K, image_size=SIZE)
+    assert active.events[0][2].endswith(" for 2 channels of mix")
+    assert active.events[-2:] == [("update", NUM_IMAGES, {}), ("finish",)]
+    assert capsys.readouterr().out == ""
+    with pytest.raises(TypeError, match="progress must be True, False or a lucid2"):
+        _search(tiny, str(image_dir), progress="bar")
 
 
 # ---------------------------------------------------------------- errors

@@ -1,4 +1,4 @@
-"""The appendix as an Apache Beam pipeline (optional extra: ``pip install 'lucid2[beam]'``).
+"""The appendix as an Apache Beam pipeline (optional extra: ``pip install 'lucid2-tf[beam]'``).
 
 One element per task (a batch of channels of one layer), reshuffled across
 workers; each worker loads the model once (``DoFn.setup``) and writes its
@@ -31,7 +31,7 @@ try:
     import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions
 except ImportError:  # the optional extra is not installed; require_beam() says so
-    beam = None
+    beam = None  # type: ignore[assignment]  # an optional module: None when absent
 
 # How often the driver counts the records written while the pipeline runs.
 WATCH_INTERVAL_SECONDS = 30.0
@@ -47,7 +47,7 @@ def require_beam(runner: str) -> None:
     if not beam_installed():
         raise AppendixError(
             f"--runner={runner} needs Apache Beam, which is not installed: "
-            "pip install 'lucid2[beam]'. Without it use --runner=InProcess (the default).")
+            "pip install 'lucid2-tf[beam]'. Without it use --runner=InProcess (the default).")
 
 
 if beam is not None:
@@ -58,7 +58,7 @@ if beam is not None:
         def __init__(self, config):
             super().__init__()
             self.config = config
-            self.worker = None
+            self.worker: Worker | None = None  # made in setup(), on the Beam worker
             self.channels = beam.metrics.Metrics.counter("lucid2.appendix", "channels_rendered")
             self.tasks = beam.metrics.Metrics.counter("lucid2.appendix", "tasks_done")
 
@@ -67,8 +67,9 @@ if beam is not None:
             self.worker.setup()
 
         def process(self, element):
-            task = Task.from_dict(element)
-            rendered = self.worker.run(task)
+            if self.worker is None:
+                raise RuntimeError("Beam called process() before setup().")
+            rendered = self.worker.run(Task.from_dict(element))
             self.channels.inc(rendered)
             self.tasks.inc()
             yield rendered

@@ -172,7 +172,7 @@ def _records(store: store_lib.Store, layer: str, channels: set[int], kind: str) 
     paths = {c: (store_lib.render_paths if kind == store_lib.RENDERS
                  else store_lib.example_paths)(layer, c)[1] for c in sorted(channels)}
     records = store.read_many_json(list(paths.values()))
-    return dict(zip(paths, records))
+    return dict(zip(paths, records, strict=True))
 
 
 def _format_activation(value) -> str:

@@ -24,6 +24,7 @@ Which records can be checked how:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import posixpath
@@ -69,7 +70,8 @@ class LayerCheck:
     problems: list[Problem]
 
     def damaged_channels(self) -> list[int]:
-        return sorted({p.channel for p in self.problems if p.kind == DAMAGED})
+        return sorted({p.channel for p in self.problems
+                       if p.kind == DAMAGED and p.channel is not None})
 
 
 def _read_or_none(store: store_lib.Store, rels: list[str]) -> dict[str, bytes | None]:
@@ -79,7 +81,7 @@ def _read_or_none(store: store_lib.Store, rels: list[str]) -> dict[str, bytes | 
         except OSError:  # gone since the listing
             return None
 
-    return dict(zip(rels, store_lib.map_parallel(read, rels)))
+    return dict(zip(rels, store_lib.map_parallel(read, rels), strict=True))
 
 
 def _parse(raw: bytes) -> dict | None:
@@ -90,12 +92,10 @@ def _parse(raw: bytes) -> dict | None:
     return record if isinstance(record, dict) else None
 
 
-def _record_problem(record: dict | None, raw: bytes, layer: str, channel: int,
+def _record_problem(record: dict, raw: bytes, layer: str, channel: int,
                     settings: Mapping | None, fingerprint: str | None) -> str | None:
     """Why ``record`` (read from ``raw``) is not a valid record of ``layer`` ``channel``
     (None when it is)."""
-    if record is None:
-        return "not a readable record (truncated or corrupted JSON)"
     if not isinstance(record.get(store_lib.PNG_DIGEST), str):
         return (f"has no {store_lib.PNG_DIGEST} (not written by lucid2's appendix), so its "
                 "PNG cannot be checked")
@@ -156,8 +156,8 @@ def check_layer(store: store_lib.Store, folder: str, layer: str,
     present = [rel for pair in wanted.values() for rel in pair
                if posixpath.basename(rel) in names]
     files = _read_or_none(store, present)
-    records = {c: _parse(files[record]) for c, (_, record) in wanted.items()
-               if files.get(record) is not None}
+    records = {c: _parse(raw) for c, (_, record_rel) in wanted.items()
+               if (raw := files.get(record_rel)) is not None}
     # Which channel each PNG belongs to, to name the channel of a swapped PNG.
     by_digest = {r[store_lib.PNG_DIGEST]: c for c, r in records.items()
                  if r is not None and isinstance(r.get(store_lib.PNG_DIGEST), str)
@@ -165,29 +165,26 @@ def check_layer(store: store_lib.Store, folder: str, layer: str,
     result = LayerCheck(records={}, problems=[])
     for channel, (png_rel, record_rel) in wanted.items():
         png, raw = files.get(png_rel), files.get(record_rel)
-
-        def problem(path: str, kind: str, reason: str) -> None:
-            result.problems.append(Problem(path, kind, reason, layer, channel))
-
+        record = records.get(channel)
+        found: tuple[str, str, str]  # (path, kind, reason) of this channel's problem
         if png is None and raw is None:
-            problem(png_rel, MISSING, "missing, and its record too")
-            continue
-        if raw is None:
-            problem(record_rel, INCOMPLETE, "missing: its PNG has no record (an interrupted "
-                                            "write)")
-            continue
-        record = records[channel]
-        reason = _record_problem(record, raw, layer, channel, settings, fingerprint)
-        if reason is not None:
-            problem(record_rel, DAMAGED, reason)
+            found = (png_rel, MISSING, "missing, and its record too")
+        elif raw is None:
+            found = (record_rel, INCOMPLETE, "missing: its PNG has no record (an interrupted "
+                                             "write)")
+        elif record is None:
+            found = (record_rel, DAMAGED, "not a readable record (truncated or corrupted JSON)")
+        elif (reason := _record_problem(record, raw, layer, channel, settings,
+                                        fingerprint)) is not None:
+            found = (record_rel, DAMAGED, reason)
         elif png is None:
-            problem(png_rel, DAMAGED, "missing, though its record exists")
-        else:
-            reason = _png_problem(png, record, channel, by_digest)
-            if reason is not None:
-                problem(png_rel, DAMAGED, reason)
-            else:
-                result.records[channel] = record
+            found = (png_rel, DAMAGED, "missing, though its record exists")
+        elif (reason := _png_problem(png, record, channel, by_digest)) is not None:
+            found = (png_rel, DAMAGED, reason)
+        else:  # both files intact
+            result.records[channel] = record
+            continue
+        result.problems.append(Problem(*found, layer, channel))
     return result
 
 
@@ -270,16 +267,16 @@ def _check_gallery(report: Report, store: store_lib.Store, manifest: Mapping,
     if not any(page in top for page in pages):
         report.notes.append("No gallery pages (was the run made with --nogallery?).")
         return
-    expected = {gallery.INDEX: lambda: gallery.index_html(manifest)}
+    expected: dict[str, Callable[[], str]] = {
+        gallery.INDEX: lambda: gallery.index_html(manifest)}
     for layer, (renders, examples) in checks.items():
         if renders.problems or examples.problems:
             # Its page shows the damaged channels as they were: only a rerun can rewrite it.
             report.notes.append(f"{store_lib.layer_page(layer)} not compared: its layer has "
                                 "problems (a rerun rewrites it).")
             continue
-        expected[store_lib.layer_page(layer)] = (
-            lambda layer=layer, renders=renders, examples=examples: gallery.layer_page_html(
-                manifest, layer, renders.records, examples.records))
+        expected[store_lib.layer_page(layer)] = functools.partial(
+            gallery.layer_page_html, manifest, layer, renders.records, examples.records)
     for page in pages:
         if page not in top:
             report.problems.append(Problem(page, MISSING, "gallery page missing"))

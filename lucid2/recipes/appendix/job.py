@@ -350,7 +350,8 @@ def finish(job: Job, gallery: bool = True) -> dict:
 
 
 def run(request: Request, runner: str = IN_PROCESS, pipeline_args: Sequence[str] = (),
-        gallery: bool = True, model=None, stream: TextIO | None = sys.stderr) -> dict:
+        gallery: bool = True, model=None, stream: TextIO | None = sys.stderr,
+        notices: TextIO | None = sys.stderr) -> dict:
     """Prepares and runs an appendix job, in this process or on Apache Beam; returns the manifest.
 
     Args:
@@ -362,6 +363,9 @@ def run(request: Request, runner: str = IN_PROCESS, pipeline_args: Sequence[str]
       gallery: write the HTML gallery at the end.
       model: an already loaded model matching ``request.model`` (in-process only).
       stream: where progress goes (None: silent).
+      notices: where what the user should know even without progress goes: damaged files
+        removed, a stale lock taken over, leftovers of an interrupted run, another lucid2
+        version, a step cap (None: nowhere).
 
     Raises:
       AppendixError: what :func:`prepare` refuses, and another job holding the
@@ -384,12 +388,16 @@ def run(request: Request, runner: str = IN_PROCESS, pipeline_args: Sequence[str]
         if stream is not None:
             print(f"appendix: {message}", file=stream, flush=True)
 
+    def notice(message: str) -> None:
+        if notices is not None:
+            print(f"appendix: {message}", file=notices, flush=True)
+
     store = store_lib.open_store(request.output_dir, request.backend)
     store.ensure_writable()
     # Released on return, on errors and on Ctrl-C; a SIGKILLed job's lock is stale and
     # taken over by the next run.
-    with OutputLock(store, log=log):
-        job = prepare(request, model=model, log=log)
+    with OutputLock(store, log=notice):
+        job = prepare(request, model=model, log=notice)
         total = sum(job.layer_channels.values())
         log(f"{len(job.layer_channels)} layer(s), {total} channels; "
             f"{job.pending_channels} channels in {len(job.tasks)} batch(es) left to do "

@@ -36,7 +36,7 @@ from lucid2.recipes.appendix.plan import AppendixError
 try:
     import fcntl
 except ImportError:  # Windows: the lock file's content alone decides
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]  # an optional module: None when absent
 
 LOCK_NAME = ".lucid2-appendix.lock"
 LOCK_FILE_MODE = 0o644
@@ -63,7 +63,7 @@ class LockOwner:
     token: str
 
     @classmethod
-    def current(cls) -> "LockOwner":
+    def current(cls) -> LockOwner:
         now = datetime.datetime.now(datetime.timezone.utc)
         return cls(pid=os.getpid(), host=socket.gethostname(),
                    started=now.isoformat(timespec="seconds"),
@@ -73,7 +73,7 @@ class LockOwner:
         return (json.dumps(dataclasses.asdict(self), indent=1) + "\n").encode("utf-8")
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "LockOwner | None":
+    def from_bytes(cls, data: bytes) -> LockOwner | None:
         """The owner written in a lock file; None when it is not readable as one."""
         try:
             fields = json.loads(data.decode("utf-8"))
@@ -134,7 +134,7 @@ class OutputLock:
     def path(self) -> str:
         return self.store.url(LOCK_NAME)
 
-    def __enter__(self) -> "OutputLock":
+    def __enter__(self) -> OutputLock:
         self.acquire()
         return self
 
@@ -252,7 +252,7 @@ class OutputLock:
 
 def _read_fd(fd: int) -> bytes:
     os.lseek(fd, 0, os.SEEK_SET)
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         chunk = os.read(fd, READ_CHUNK)
         if not chunk:

@@ -87,7 +87,7 @@ class Settings:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping) -> "Settings":
+    def from_dict(cls, data: Mapping) -> Settings:
         """The inverse of :meth:`to_dict`; unknown keys are an error."""
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - names)
@@ -128,7 +128,7 @@ class WorkItem:
         return {"layer": self.layer, "channels": list(self.channels), "seed": self.seed}
 
     @classmethod
-    def from_dict(cls, data: Mapping) -> "WorkItem":
+    def from_dict(cls, data: Mapping) -> WorkItem:
         return cls(layer=str(data["layer"]), channels=tuple(int(c) for c in data["channels"]),
                    seed=int(data["seed"]))
 
@@ -166,7 +166,7 @@ class Task:
                 "example_channels": list(self.example_channels)}
 
     @classmethod
-    def from_dict(cls, data: Mapping) -> "Task":
+    def from_dict(cls, data: Mapping) -> Task:
         return cls(item=WorkItem.from_dict(data["item"]), render=bool(data["render"]),
                    example_channels=tuple(int(c) for c in data["example_channels"]))
 

@@ -1,7 +1,12 @@
 """Progress of an appendix run: channels done, the rate and the time left (ETA).
 
 Both runners report with it: the in-process runner after each task, the Beam
-driver from what it counts in the output directory (:mod:`.beam_pipeline`).
+driver from what it counts in the output directory (:mod:`.beam_pipeline`). A
+line per report, the form :class:`lucid2.optvis.progress.PeriodicReporter` writes
+(a task takes seconds to minutes: its end is the natural moment for a line). Within
+a task, the in-process runner's renders report their steps through the reporter an
+app made active (:func:`lucid2.optvis.progress.reporting`: a bar on a terminal);
+Beam's workers run in other threads or processes and report none.
 """
 
 from __future__ import annotations
@@ -11,17 +16,9 @@ import threading
 import time
 from typing import Callable, TextIO
 
-SECONDS_PER_HOUR = 3600.0
+from lucid2.optvis.progress import SECONDS_PER_HOUR, format_duration
 
-
-def format_duration(seconds: float) -> str:
-    """``H:MM:SS`` (days as ``Dd H:MM:SS``)."""
-    seconds = max(0, int(round(seconds)))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    text = f"{hours}:{minutes:02d}:{secs:02d}"
-    return f"{days}d {text}" if days else text
+__all__ = ["Progress", "format_duration"]
 
 
 class Progress:

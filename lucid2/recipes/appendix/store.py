@@ -96,7 +96,7 @@ class OutputFull(AppendixError):
         # Rebuilt from its fields, not its message, when a runner pickles a worker's error.
         return OutputFull, (self.path, self.needed, self.free, self.quota, self.remaining)
 
-    def with_remaining(self, remaining: int) -> "OutputFull":
+    def with_remaining(self, remaining: int) -> OutputFull:
         """The same error, telling how much more the rest of the run needs."""
         return OutputFull(self.path, self.needed, self.free, self.quota, remaining)
 
@@ -358,7 +358,7 @@ def open_store(output_dir: str | os.PathLike, backend: str | None = None) -> Sto
     except ImportError:
         raise AppendixError(
             f"The output directory {text!r} is a URL; writing there needs Apache Beam's "
-            "filesystems: pip install 'lucid2[beam]' (and 'apache-beam[gcp]' for gs://)."
+            "filesystems: pip install 'lucid2-tf[beam]' (and 'apache-beam[gcp]' for gs://)."
         ) from None
     return BeamStore(text)
 

@@ -18,7 +18,7 @@ import tensorflow as tf
 
 from lucid2.misc.io import image_grid, png_bytes, to_uint8
 from lucid2.modelzoo import ModelSpec, VisionModel, load_from_spec
-from lucid2.optvis import objectives
+from lucid2.optvis import objectives, progress
 from lucid2.optvis.render import Renderer
 from lucid2.optvis.settings import RenderSettings
 from lucid2.recipes.appendix import store as store_lib
@@ -116,7 +116,11 @@ class Worker:
         self._scans: dict[str, LayerScan] = {}
 
     def setup(self) -> None:
-        self.store = store_lib.open_store(self.config.output_dir, self.config.backend)
+        """Opens the output store and loads the model (unless one was given)."""
+        self._setup()
+
+    def _setup(self) -> store_lib.Store:
+        store = self.store = store_lib.open_store(self.config.output_dir, self.config.backend)
         if self.model is None:
             self.model = load_model(self.config.model)
             fingerprint = model_fingerprint(self.model)
@@ -125,19 +129,19 @@ class Worker:
                     f"This worker loaded other weights for {self.config.model.model!r} "
                     f"(fingerprint {fingerprint[:12]}, expected "
                     f"{self.config.fingerprint[:12]}); workers must see the same weights.")
+        return store
 
     def run(self, task: Task) -> int:
         """Does one task; returns the number of channels rendered."""
-        if self.store is None:
-            self.setup()
+        store = self.store if self.store is not None else self._setup()
         rendered = 0
         if task.render:
-            rendered = self._render(task.item)
+            rendered = self._render(store, task.item)
         if task.example_channels:
-            self._examples(task.item.layer, task.example_channels)
+            self._examples(store, task.item.layer, task.example_channels)
         return rendered
 
-    def _render(self, item: WorkItem) -> int:
+    def _render(self, store: store_lib.Store, item: WorkItem) -> int:
         settings = self.config.settings
         pixels, activations = render_item(self.model, item, settings)
         for i, channel in enumerate(item.channels):
@@ -148,12 +152,15 @@ class Worker:
                                 "index": i, "seed": item.seed},
                       "settings": settings.to_dict(),
                       "model": {"name": self.model.name, "fingerprint": self.config.fingerprint}}
-            store_lib.write_with_record(self.store, png_path, png_bytes(pixels[i]),
+            store_lib.write_with_record(store, png_path, png_bytes(pixels[i]),
                                         record_path, record)
         return len(item.channels)
 
     def _files(self) -> list[str]:
         if self._dataset_files is None:
+            if self.config.dataset is None:
+                raise AppendixError("A task asks for dataset examples, but the job names no "
+                                    "dataset.")
             self._dataset_files = list_image_files(self.config.dataset)
         return self._dataset_files
 
@@ -163,12 +170,14 @@ class Worker:
         if scan is None:
             for other in self._scans.values():
                 other.release_pixels()  # keep one layer's pixels in memory, not all
+            # The active reporter (the app's, in-process), or a silent one: a Beam worker's
+            # thread has none, and a library call prints nothing.
             scan = scan_layer(self.model, layer, self._files(), k=self.config.num_examples,
-                              progress=False)
+                              progress=progress.current())
             self._scans[layer] = scan
         return scan
 
-    def _examples(self, layer: str, channels: Sequence[int]) -> None:
+    def _examples(self, store: store_lib.Store, layer: str, channels: Sequence[int]) -> None:
         results = self._scan(layer).results(channels)
         for channel in channels:
             result = results[channel]
@@ -180,6 +189,6 @@ class Worker:
                       "patch_size": [int(patches.shape[1]), int(patches.shape[2])],
                       "padding": GRID_PADDING, "top": [e.to_dict() for e in result.top]}
             png_path, record_path = store_lib.example_paths(layer, channel)
-            store_lib.write_with_record(self.store, png_path, png_bytes(grid), record_path,
+            store_lib.write_with_record(store, png_path, png_bytes(grid), record_path,
                                         record)
 

@@ -112,7 +112,13 @@ class _Axis:
 def _pair(value) -> tuple[int, int]:
     if isinstance(value, int):
         return value, value
-    return tuple(int(v) for v in value)
+    first, second = value
+    return int(first), int(second)
+
+
+def _float_pair(values: Iterable[float]) -> tuple[float, float]:
+    first, second = values
+    return float(first), float(second)
 
 
 def _check_channels_last(layer) -> None:
@@ -268,5 +274,6 @@ def fallback_receptive_field(grid_shape: Sequence[int], image_shape: Sequence[in
     """
     strides = [image_shape[i] / grid_shape[i] for i in range(SPATIAL_AXES)]
     return ReceptiveField(
-        size=tuple(float(max(1, round(fraction * image_shape[i]))) for i in range(SPATIAL_AXES)),
-        stride=tuple(strides), offset=tuple((s - 1) / 2 for s in strides), exact=False)
+        size=_float_pair(max(1, round(fraction * image_shape[i])) for i in range(SPATIAL_AXES)),
+        stride=_float_pair(strides), offset=_float_pair((s - 1) / 2 for s in strides),
+        exact=False)

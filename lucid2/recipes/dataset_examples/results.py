@@ -79,9 +79,10 @@ class DatasetExamples:
     def patches(self, which: str = "top") -> np.ndarray:
         """The patches of one set as one array (n, h, w, 3)."""
         examples = self.examples(which)
-        if not examples or examples[0].patch is None:
+        patches = [e.patch for e in examples if e.patch is not None]
+        if not patches or len(patches) != len(examples):
             raise ValueError(f"No patches for {which!r}: search with crops=True.")
-        return np.stack([e.patch for e in examples])
+        return np.stack(patches)
 
     def to_dict(self) -> dict:
         """Everything but the pixels, JSON-friendly."""

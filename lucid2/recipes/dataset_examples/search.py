@@ -17,7 +17,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Sequence
 
-import keras
 import numpy as np
 import tensorflow as tf
 
@@ -25,6 +24,7 @@ from lucid2.misc.io import load_image
 
 from lucid2.modelzoo.base import VisionModel
 from lucid2.optvis import checks
+from lucid2.optvis import progress as progress_lib
 from lucid2.recipes.dataset_examples.receptive_field import (ReceptiveField, UnknownLayerError,
                                                              fallback_receptive_field,
                                                              receptive_field as layer_field)
@@ -77,7 +77,7 @@ def _layer_geometry(model: VisionModel, layer: str,
     if len(shape) not in (SPATIAL_RANK, VECTOR_RANK):
         raise ValueError(f"Layer {layer!r} has output shape {shape}; dataset examples need "
                          "(N, H, W, C) or (N, C).")
-    grid = tuple(int(d) for d in shape[1:3]) if len(shape) == SPATIAL_RANK else None
+    grid = (int(shape[1]), int(shape[2])) if len(shape) == SPATIAL_RANK else None
     return shape, grid
 
 
@@ -162,6 +162,13 @@ class _Search:
     field: ReceptiveField | None
     source: ImageSource
 
+    def spatial_grid(self) -> tuple[int, int]:
+        """The layer's (rows, cols), where a neuron implies one (_check_neuron refuses a
+        neuron on an (N, C) layer before the search)."""
+        if self.grid is None:
+            raise RuntimeError(f"Layer {self.layer!r} has no spatial grid: it is (N, C).")
+        return self.grid
+
 
 def _prepare(model, layer: str, channels, images, *, checked: tuple[Unit, int] | None,
              neuron, k, reduce, batch_size, image_size, crops, receptive_field,
@@ -234,7 +241,8 @@ def _ranking(stats: dict, search: _Search, which: str):
     extreme = "min" if which == "bottom" else "max"
     flat = stats["arg" + extreme]
     if search.neuron is not None:
-        flat = np.full_like(flat, search.neuron[0] * search.grid[1] + search.neuron[1])
+        row, col = search.neuron
+        flat = np.full_like(flat, row * search.spatial_grid()[1] + col)
         return stats["neuron"], flat
     return (stats["mean"] if search.reduce == "mean" else stats[extreme]), flat
 
@@ -267,6 +275,12 @@ class _RunningTopK:
         self.arrays = {name: np.take_along_axis(
             values, order.reshape(order.shape + (1,) * (values.ndim - order.ndim)), axis=0)
             for name, values in merged.items()}
+
+    def best(self) -> dict[str, np.ndarray]:
+        """The arrays of the k best candidates so far (after at least one update)."""
+        if self.arrays is None:
+            raise RuntimeError("_RunningTopK.best() before any update.")
+        return self.arrays
 
 
 class _PixelCache:
@@ -454,20 +468,49 @@ class LayerScan:
             skipped=self.skipped, **sets)
 
 
-def _progress_bar(count: int | None, progress: bool):
-    return keras.utils.Progbar(count, unit_name="image") if progress else None
+def progress_reporter(progress: bool | progress_lib.Reporter) -> progress_lib.Reporter:
+    """The reporter of a search's ``progress`` argument: a Reporter itself; True: the active
+    reporter (an app's, see :func:`lucid2.optvis.progress.reporting`), else a Keras
+    progress bar; False: none."""
+    if isinstance(progress, progress_lib.Reporter):
+        return progress
+    if not isinstance(progress, (bool, np.bool_)):
+        raise TypeError("progress must be True, False or a lucid2.optvis.progress.Reporter, "
+                        f"got {type(progress).__name__}.")
+    if not progress:
+        return progress_lib.SilentReporter()
+    active = progress_lib.active_reporter()
+    return active if active is not None else progress_lib.ProgbarReporter()
 
 
-def _scan(search: _Search, cache_limit: int | None, progress: bool,
+def _search_label(search: _Search) -> str:
+    if len(search.channels) == 1:
+        unit = f"{search.layer}:{search.channels[0]}"
+    else:
+        unit = f"{len(search.channels)} channels of {search.layer}"
+    return f"Searching {search.source.description} for {unit}"
+
+
+def _scan(search: _Search, cache_limit: int | None, progress: bool | progress_lib.Reporter,
           stacklevel: int) -> LayerScan:
     """The pass over the images: each batch runs through the model once, for all channels."""
+    reporter = progress_reporter(progress)
+    with reporter.running(search.source.count, _search_label(search), unit="image"):
+        return _scan_reporting(search, cache_limit, reporter, stacklevel + 1)
+
+
+def _scan_reporting(search: _Search, cache_limit: int | None,
+                    reporter: progress_lib.Reporter, stacklevel: int) -> LayerScan:
+    """:func:`_scan`'s pass, telling ``reporter`` the images seen after each batch."""
     score = _score_function(search)
     keepers = {which: _RunningTopK(search.k, which) for which in SETS}
     cache = _PixelCache(cache_limit)
     source = search.source
-    bar = _progress_bar(source.count, progress)
     seen = 0
-    seen_indices = set() if source.paths is not None else None
+    # Files only: the indices read, so that the skipped files can be named. (Other sources
+    # are not tracked: their memory stays bounded whatever the number of images.)
+    track_seen = source.paths is not None
+    seen_indices: set[int] = set()
     failures: dict[int, str] = {}
     width = len(search.channels)
     for indices, pixels in batches(source, search.image_size, search.batch_size, failures):
@@ -479,16 +522,15 @@ def _scan(search: _Search, cache_limit: int | None, progress: bool,
             scores, flat = _ranking(stats, search, which)
             keeper.update({"score": scores.astype(np.float64), "index": rows, "flat": flat,
                            "stats": columns})
-        selected = np.unique(np.concatenate([keeper.arrays["index"].ravel()
+        selected = np.unique(np.concatenate([keeper.best()["index"].ravel()
                                              for keeper in keepers.values()]))
         cache.keep(selected, index, pixels)
         seen += len(index)
-        if seen_indices is not None:
+        if track_seen:
             seen_indices.update(index.tolist())
-        if bar is not None:
-            bar.add(len(index))
+        reporter.update(seen)
 
-    skipped = ()
+    skipped: tuple[str, ...] = ()
     if source.paths is not None:
         failed = [(p, failures.get(i, "unreadable")) for i, p in enumerate(source.paths)
                   if i not in seen_indices]
@@ -501,7 +543,7 @@ def _scan(search: _Search, cache_limit: int | None, progress: bool,
                           f"{describe_failures(failed)}.", stacklevel=stacklevel + 1)
     if seen == 0:
         raise ValueError(f"None of the images were given: it is empty ({source.description}).")
-    sets = {which: keeper.arrays for which, keeper in keepers.items()}
+    sets = {which: keeper.best() for which, keeper in keepers.items()}
     return LayerScan(search, sets, cache, num_images=seen, skipped=skipped)
 
 
@@ -509,7 +551,7 @@ def find_examples(model: VisionModel, layer: str, channel: int, images, *,
                   neuron: str | Sequence[int] | None = None, k: int = 8, reduce: str = "max",
                   batch_size: int = 16, image_size: int = 224, crops: bool = True,
                   receptive_field: ReceptiveField | None = None,
-                  progress: bool = True) -> DatasetExamples:
+                  progress: bool | progress_lib.Reporter = True) -> DatasetExamples:
     """The images of a dataset that drive a channel (or neuron) up, down, and leave it near zero.
 
     Args:
@@ -539,7 +581,9 @@ def find_examples(model: VisionModel, layer: str, channel: int, images, *,
         it is derived from the Keras graph; where a layer has no known rule a
         warning is given and each patch is ``FALLBACK_PATCH_FRACTION`` of the
         image around the unit's cell.
-      progress: show a ``keras.utils.Progbar``.
+      progress: report the images searched: True for the reporter an app made active
+        (:func:`lucid2.optvis.progress.reporting`), else a ``keras.utils.Progbar``;
+        False for none; or a :class:`lucid2.optvis.progress.Reporter`.
 
     Ties are broken by image index, so the result is the same for any
     batch size. Files that cannot be read are skipped with a warning that
@@ -562,7 +606,7 @@ def scan_layer(model: VisionModel, layer: str, images, *,
                neuron: str | Sequence[int] | None = None, k: int = 8, reduce: str = "max",
                batch_size: int = 16, image_size: int = 224, crops: bool = True,
                receptive_field: ReceptiveField | None = None,
-               progress: bool = True) -> LayerScan:
+               progress: bool | progress_lib.Reporter = True) -> LayerScan:
     """One pass over ``images`` that ranks them for many channels of ``layer`` at once.
 
     Each batch runs through the model once; the running top-k of every
@@ -599,7 +643,8 @@ def find_layer_examples(model: VisionModel, layer: str, images, *,
                         neuron: str | Sequence[int] | None = None, k: int = 8,
                         reduce: str = "max", batch_size: int = 16, image_size: int = 224,
                         crops: bool = True, receptive_field: ReceptiveField | None = None,
-                        progress: bool = True) -> dict[int, DatasetExamples]:
+                        progress: bool | progress_lib.Reporter = True,
+                        ) -> dict[int, DatasetExamples]:
     """Dataset examples of many channels of ``layer`` from one pass over ``images``.
 
     Returns channel -> :class:`DatasetExamples`, exactly what
@@ -644,16 +689,19 @@ def _examples(arrays: dict[str, np.ndarray], column: int, search: _Search,
     for i in range(len(arrays["index"])):
         index = int(arrays["index"][i, column])
         image = images[index]
-        position = None
+        position: tuple[int, int] | None = None
         if grid is not None:
-            position = tuple(int(v) for v in divmod(int(arrays["flat"][i, column]), grid[1]))
-        box = patch = None
+            position = divmod(int(arrays["flat"][i, column]), grid[1])
+        box: tuple[int, int, int, int] | None = None
+        patch: np.ndarray | None = None
         if field_ is not None:
+            if position is None:  # _layer_receptive_field gives none to an (N, C) layer
+                raise RuntimeError(f"Layer {search.layer!r} has a receptive field but no grid.")
             box = field_.patch_box(*position, image.shape[:2])
             patch = image[box[0]:box[2], box[1]:box[3]]
         elif search.crops:  # an (N, C) unit: the patch is the whole image
             box, patch = (0, 0, image.shape[0], image.shape[1]), image
-        stats = dict(zip(STATS, (float(v) for v in arrays["stats"][i, column])))
+        stats = dict(zip(STATS, (float(v) for v in arrays["stats"][i, column]), strict=True))
         result.append(Example(index=index, source=source.name(index),
                               activation=float(arrays["score"][i, column]), position=position,
                               box=box, image=image, patch=patch, **stats))

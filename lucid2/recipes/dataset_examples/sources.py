@@ -225,7 +225,7 @@ def batches(source: ImageSource, image_size: int, batch_size: int,
         # drops it and the caller reports the indices that never arrived.
         pipeline = indexed.map(load, num_parallel_calls=tf.data.AUTOTUNE,
                                deterministic=True).ignore_errors()
-    else:
+    elif source.dataset is not None:
         def prepare(index, image):
             image = _to_unit_range(image)
             if tuple(image.shape[:2]) != size:
@@ -234,4 +234,7 @@ def batches(source: ImageSource, image_size: int, batch_size: int,
 
         pipeline = source.dataset.enumerate().map(prepare, num_parallel_calls=tf.data.AUTOTUNE,
                                                   deterministic=True)
+    else:
+        raise ValueError(f"The image source {source.description!r} has neither file paths "
+                         "nor a dataset.")
     return pipeline.batch(batch_size).prefetch(tf.data.AUTOTUNE)

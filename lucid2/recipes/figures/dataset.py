@@ -15,12 +15,12 @@ Dataset examples come from :func:`lucid2.recipes.dataset_examples.find_examples`
 
 from __future__ import annotations
 
-
-from lucid2.optvis import checks, objectives
+from lucid2.optvis import checks, objectives, progress
 from lucid2.optvis.defaults import DEFAULT_SIZE, DEFAULT_STEPS
 from lucid2.recipes.dataset_examples import DatasetExamples, find_examples
-from lucid2.recipes.figures.optimization import (DEFAULT_SEED, activations, channel_means,
-                                                 figure_settings, settings_record)
+from lucid2.recipes.figures.optimization import (activations, channel_means, figure_settings,
+                                                 settings_record)
+from lucid2.recipes.figures.registry import DEFAULT_SEED
 from lucid2.recipes.figures.result import FigureResult, Panel, grid_of
 from lucid2.recipes.figures.units import LayerChannel, check_model_units, check_units, unit_label
 
@@ -42,8 +42,9 @@ SPECTRUM_COLUMNS = ("Negative optimized", "Minimum", "Slightly negative", "Sligh
 
 
 def _search(model, unit: LayerChannel, images, k: int, reduce: str = "max") -> DatasetExamples:
+    # The active reporter (an app's), or a silent one: a library call prints nothing.
     return find_examples(model, unit[0], unit[1], images, k=k, reduce=reduce,
-                         image_size=DATASET_IMAGE_SIZE, progress=False)
+                         image_size=DATASET_IMAGE_SIZE, progress=progress.current())
 
 
 def _example_record(example) -> dict:
@@ -91,8 +92,10 @@ def dataset_vs_optimization_figure(model, images=None, *,
                         "images_searched": found.num_images})
         label = unit_label(unit)
         row = [Panel(f"{label} optimized", optimized[i], caption="optimized")]
-        row += [Panel(f"{label} example {j + 1}", e.patch, caption=f"{e.activation:.3g}")
-                for j, e in enumerate(found.top)]
+        for j, e in enumerate(found.top):
+            if e.patch is None:  # _search cuts patches (crops=True)
+                raise ValueError(f"The dataset examples of {label} have no patches.")
+            row.append(Panel(f"{label} example {j + 1}", e.patch, caption=f"{e.activation:.3g}"))
         rows.append(row)
     grid = grid_of(rows)
     column_titles = ("Optimized",) + tuple(f"Dataset example {j + 1}"

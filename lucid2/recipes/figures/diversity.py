@@ -12,13 +12,15 @@ Lucid's weight w corresponds to ``w * (N - 1)`` here (300 for a batch of 4):
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from lucid2.optvis import checks, objectives
 from lucid2.optvis.defaults import DEFAULT_SIZE, DEFAULT_STEPS
 from lucid2.optvis.settings import RenderSettings
-from lucid2.recipes.figures.optimization import (DEFAULT_SEED, activations, figure_settings,
-                                                 settings_record)
+from lucid2.recipes.figures.optimization import activations, figure_settings, settings_record
+from lucid2.recipes.figures.registry import DEFAULT_SEED
 from lucid2.recipes.figures.result import FigureResult, Panel
 from lucid2.recipes.figures.units import LayerChannel, check_model_units, check_units, unit_label
 
@@ -56,7 +58,7 @@ def _without_and_with(model, unit: LayerChannel, layer: str, weight: float,
     """Renders ``unit`` without and with the diversity term; (record, rows, row titles)."""
     target = objectives.channel(*unit)
     label = unit_label(unit)
-    record = {"layer": unit[0], "channel": unit[1], "diversity_layer": layer}
+    record: dict[str, Any] = {"layer": unit[0], "channel": unit[1], "diversity_layer": layer}
     rows, row_titles = [], []
     for key, objective in (("without", target),
                            ("with", target + weight * objectives.diversity(layer))):
@@ -80,11 +82,11 @@ def _ratio(numerator: float, denominator: float) -> float | None:
 
 def _mean_record(records: list[dict]) -> dict:
     """The per-unit numbers averaged over the units."""
-    summary = {key: float(np.mean([r[key] for r in records]))
-               for key in ("similarity_without", "similarity_with", "activation_without",
-                           "activation_with")}
-    summary["activation_ratio"] = _ratio(summary["activation_with"],
-                                         summary["activation_without"])
+    means = {key: float(np.mean([r[key] for r in records]))
+             for key in ("similarity_without", "similarity_with", "activation_without",
+                         "activation_with")}
+    summary: dict[str, float | None] = dict(means)
+    summary["activation_ratio"] = _ratio(means["activation_with"], means["activation_without"])
     return summary
 
 

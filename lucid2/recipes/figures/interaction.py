@@ -15,13 +15,16 @@
 
 from __future__ import annotations
 
+from typing import Iterable
+
 import numpy as np
 
 from lucid2.optvis import checks, objectives, param
 from lucid2.optvis.defaults import DEFAULT_SIZE, DEFAULT_STEPS
 from lucid2.optvis.settings import RenderSettings
-from lucid2.recipes.figures.optimization import (DEFAULT_SEED, activations, channel_means,
-                                                 figure_settings, settings_record)
+from lucid2.recipes.figures.optimization import (activations, channel_means, figure_settings,
+                                                 settings_record)
+from lucid2.recipes.figures.registry import DEFAULT_SEED
 from lucid2.recipes.figures.result import FigureResult, Panel
 from lucid2.recipes.figures.units import (RGB_CHANNELS, LayerChannel, check_model_units,
                                           check_units, unit_label)
@@ -98,10 +101,11 @@ def _check_pairs(pairs) -> tuple[tuple[LayerChannel, LayerChannel], ...]:
     if not pairs:
         raise ValueError("pairs must hold at least one pair of units.")
     flat = check_units([u for pair in pairs for u in pair], "pairs")
-    return tuple(zip(flat[::2], flat[1::2]))
+    return tuple(zip(flat[::2], flat[1::2], strict=True))
 
 
-def neuron_addition_figure(model, *, pairs=ADDITION_PAIRS,
+def neuron_addition_figure(model, *,
+                           pairs: Iterable[tuple[LayerChannel, LayerChannel]] = ADDITION_PAIRS,
                            steps: int = DEFAULT_STEPS, size: int = DEFAULT_SIZE,
                            seed: int = DEFAULT_SEED) -> FigureResult:
     """For each pair of units: unit 1 alone, unit 2 alone, and both jointly optimized.

@@ -13,8 +13,8 @@ import numpy as np
 
 from lucid2.optvis import checks, objectives
 from lucid2.optvis.defaults import DEFAULT_SIZE, DEFAULT_STEPS
-from lucid2.recipes.figures.optimization import (DEFAULT_SEED, activations, figure_settings,
-                                                 settings_record)
+from lucid2.recipes.figures.optimization import activations, figure_settings, settings_record
+from lucid2.recipes.figures.registry import DEFAULT_SEED
 from lucid2.recipes.figures.result import FigureResult, Panel
 from lucid2.recipes.figures.units import LayerChannel, check_model_units, check_units
 

@@ -16,10 +16,9 @@ from typing import Sequence
 import numpy as np
 import tensorflow as tf
 
-from lucid2.optvis import checks, model_api, objectives
+from lucid2.optvis import checks, model_api, objectives, progress
 from lucid2.optvis.render import max_steps_from_env
 from lucid2.optvis.settings import RenderSettings
-from lucid2.recipes.figures.registry import DEFAULT_SEED
 from lucid2.recipes.figures.units import LayerChannel
 
 CURVE_CHECKPOINTS = 16  # clean measurements along a recorded curve
@@ -57,6 +56,9 @@ def optimize_with_curve(model, objective, settings: RenderSettings, *,
     when there are transforms) and ``clean`` (``[step, value]`` pairs of the
     objective evaluated on the untransformed images at about ``checkpoints``
     evenly spaced steps, from step 0 to the last).
+
+    The steps are reported, as a render's are, to the active reporter
+    (:func:`lucid2.optvis.progress.current`: an app's, else silent).
     """
     objective = objectives.as_objective(objective)
     renderer = settings.renderer(model, objective)
@@ -64,10 +66,15 @@ def optimize_with_curve(model, objective, settings: RenderSettings, *,
     every = max(1, total // checkpoints)
     clean = [[0, objective.evaluate(model, renderer.images())]]
     curve = []
-    for step in range(1, total + 1):
-        curve.append(float(renderer.step()))
-        if step % every == 0 or step == total:
-            clean.append([step, objective.evaluate(model, renderer.images())])
+    reporter = progress.current()
+    with reporter.running(total, renderer.progress_label()):
+        for step in range(1, total + 1):
+            value = float(renderer.step())
+            curve.append(value)
+            if step % every == 0 or step == total:
+                clean.append([step, objective.evaluate(model, renderer.images())])
+            # After the clean measurement, so that the rate and ETA include it.
+            reporter.update(step, {"objective": value})
     renderer.check_finite()
     return {"images": renderer.images(), "curve": curve, "clean": clean}
 

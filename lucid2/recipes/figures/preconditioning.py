@@ -23,10 +23,11 @@ from lucid2.optvis import checks, objectives, param
 from lucid2.optvis.defaults import DEFAULT_SIZE, DEFAULT_STEPS
 from lucid2.optvis.metrics import high_frequency_share
 from lucid2.optvis.settings import RenderSettings
-from lucid2.recipes.figures.layout import line_plot
-from lucid2.recipes.figures.optimization import (CURVE_CHECKPOINTS, DEFAULT_SEED,
-                                                 effective_steps, figure_settings,
-                                                 optimize_with_curve, settings_record)
+from lucid2.recipes.layout import line_plot
+from lucid2.recipes.figures.optimization import (CURVE_CHECKPOINTS, effective_steps,
+                                                 figure_settings, optimize_with_curve,
+                                                 settings_record)
+from lucid2.recipes.figures.registry import DEFAULT_SEED
 from lucid2.recipes.figures.result import FigureResult, Panel
 from lucid2.recipes.figures.units import LayerChannel, check_model_units, check_units, unit_label
 
@@ -66,7 +67,7 @@ def _comparison(runs: dict) -> dict:
     best = runs["fourier_decorrelated"]
     beyond = [step for step, value in best["clean"] if value > pixel_final]
     lead = [[step, value - pixel] for (step, value), (_, pixel)
-            in zip(best["clean"], runs["pixel"]["clean"])][1:]
+            in zip(best["clean"], runs["pixel"]["clean"], strict=True)][1:]
     return {
         "runs": runs,
         "fourier_decorrelated_beats_pixel": best["final"] > pixel_final,

@@ -16,15 +16,17 @@ figures; the default is mixed4a unit 11, the unit of its first example.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from lucid2.optvis import checks, objectives
 from lucid2.optvis.defaults import DEFAULT_SIZE, DEFAULT_STEPS
 from lucid2.optvis.metrics import high_frequency_share
 from lucid2.optvis.settings import RenderSettings
-from lucid2.recipes.figures.optimization import (DEFAULT_SEED, channel_means, effective_steps,
-                                                 figure_settings, settings_record,
-                                                 step_thresholds)
+from lucid2.recipes.figures.optimization import (channel_means, effective_steps, figure_settings,
+                                                 settings_record, step_thresholds)
+from lucid2.recipes.figures.registry import DEFAULT_SEED
 from lucid2.recipes.figures.result import FigureResult, Panel
 from lucid2.recipes.figures.units import LayerChannel, check_model_units, check_units, unit_label
 
@@ -78,8 +80,9 @@ def enemy_figure(model, *, unit: LayerChannel = DEFAULT_UNIT,
     for rate in rates:
         renderer = render_settings.replace(learning_rate=rate).renderer(
             model, objectives.channel(*unit))
-        row, record = [], {"learning_rate": rate, "snapshots": []}
-        for step, images in zip(thresholds, renderer.run(thresholds)):
+        row: list[Panel] = []
+        record: dict[str, Any] = {"learning_rate": rate, "snapshots": []}
+        for step, images in zip(thresholds, renderer.run(thresholds), strict=True):
             numbers = _image_numbers(model, unit, images[0])
             record["snapshots"].append({"step": step, **numbers})
             row.append(Panel(f"lr {rate:g} step {step}", images[0],

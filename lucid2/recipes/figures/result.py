@@ -1,7 +1,7 @@
 """What a figure recipe returns (:class:`FigureResult`) and how it is saved.
 
 A figure is a grid of :class:`Panel` images (drawn with titles by
-:func:`~lucid2.recipes.figures.layout.labeled_grid`) plus the numbers it
+:func:`~lucid2.recipes.layout.labeled_grid`) plus the numbers it
 measured. :func:`save_figure` writes, each file atomically (a crash leaves no
 partial file):
 
@@ -26,7 +26,7 @@ import numpy as np
 
 from lucid2.misc.io import save_image
 from lucid2.misc.io.atomic import atomic_write
-from lucid2.recipes.figures.layout import labeled_grid
+from lucid2.recipes.layout import labeled_grid
 
 PANELS_SUFFIX = "_panels"
 MAX_SLUG_LENGTH = 48

@@ -40,8 +40,9 @@ def run_figure(name: str, model, *, steps: int | None = None, size: int | None =
     """
     spec = get_spec(name)
     kwargs = {"size": spec.size if size is None else size, "seed": seed}
-    if spec.steps is not None or steps is not None:
-        kwargs["steps"] = spec.steps if steps is None else steps
+    chosen_steps = spec.steps if steps is None else steps
+    if chosen_steps is not None:  # None: the figure optimizes nothing
+        kwargs["steps"] = chosen_steps
     if spec.needs_images:
         if images is None:
             raise ValueError(f"Figure {name!r} shows dataset examples: pass images (a folder of "

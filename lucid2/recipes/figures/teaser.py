@@ -12,8 +12,8 @@ from typing import Sequence
 
 from lucid2.optvis import objectives
 from lucid2.optvis.defaults import DEFAULT_SIZE, DEFAULT_STEPS
-from lucid2.recipes.figures.optimization import (DEFAULT_SEED, channel_means, figure_settings,
-                                                 settings_record)
+from lucid2.recipes.figures.optimization import channel_means, figure_settings, settings_record
+from lucid2.recipes.figures.registry import DEFAULT_SEED
 from lucid2.recipes.figures.result import FigureResult, Panel, grid_of
 from lucid2.recipes.figures.units import LayerChannel, check_model_units, check_units, unit_label
 

@@ -6,9 +6,11 @@ import keras
 import numpy as np
 import pytest
 from PIL import Image
+from progress_testlib import Recording
 
 from lucid2.misc.io import image_grid, png_bytes
 from lucid2.modelzoo import ModelSpec, from_keras
+from lucid2.optvis import progress
 from lucid2.recipes.appendix import Settings, Task, WorkItem, Worker, WorkerConfig
 from lucid2.recipes.appendix import worker as worker_module
 from lucid2.recipes.appendix.store import example_paths, open_store
@@ -74,3 +76,29 @@ def test_worker_ranks_a_layer_once_and_writes_each_channels_examples(tiny, photo
         patches = expected.patches("top")
         grid = image_grid(patches, ncols=len(patches), padding=GRID_PADDING)
         assert store.read_bytes(png_path) == png_bytes(grid)
+
+
+def _examples_worker(tiny, photos, output) -> Worker:
+    config = WorkerConfig(output_dir=str(output), backend=None, settings=Settings(),
+                          model=ModelSpec("tiny.keras", None, (0.0, 1.0), "RGB"),
+                          fingerprint="unused", dataset=str(photos), num_examples=EXAMPLES)
+    worker = Worker(config, model=tiny)
+    worker.setup()
+    return worker
+
+
+def test_worker_reports_its_dataset_pass_to_the_active_reporter_only(tiny, photos, tmp_path,
+                                                                     capsys):
+    task = Task(WorkItem("conv", (0, 1), seed=0), render=False, example_channels=(0, 1))
+    recording = Recording()
+    with progress.reporting(recording):
+        _examples_worker(tiny, photos, tmp_path / "reported").run(task)
+    # One pass over the dataset for every channel of the layer, counted in images.
+    [(total, label, unit)] = recording.starts()
+    assert (total, unit) == (NUM_IMAGES, "image")
+    assert label.endswith(f" for {CHANNELS} channels of conv")
+    assert recording.updates()[-1] == NUM_IMAGES and recording.events[-1] == ("finish",)
+    # Outside an app's reporting block (a library call, a Beam worker's thread): silent.
+    _examples_worker(tiny, photos, tmp_path / "silent").run(task)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""

@@ -61,7 +61,7 @@ def test_damaged_renders_are_found_named_and_rendered_again(reference_run, rando
     _damage(output)
     messages = io.StringIO()
     manifest = appendix.run(_request(output, small_settings), model=random_model,
-                            stream=messages)
+                            stream=messages, notices=messages)
     log = messages.getvalue()
     assert "4 damaged file(s) found and removed" in log
     lines = {line for line in log.splitlines() if " channel " in line and "damaged" in line}
@@ -274,5 +274,8 @@ def test_cli_rerun_after_damage_names_the_channels(reference_run, tmp_path):
     result = subprocess.run(cli_args(output), env=subprocess_env(), capture_output=True,
                             text=True, timeout=RUN_TIMEOUT)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "channel 6: render damaged" in result.stderr and "complete." in result.stderr
+    # A repair is a notice the user must see even with --quiet (standard error); the
+    # progress (the closing "complete.") is on standard output.
+    assert "channel 6: render damaged" in result.stderr and "complete." in result.stdout
+    assert "render damaged" not in result.stdout
     assert tree(output, "") == tree(reference_run, "")

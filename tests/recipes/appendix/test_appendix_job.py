@@ -165,7 +165,7 @@ def test_beam_runner_without_beam_is_explained(tmp_path, small_settings, monkeyp
 
     monkeypatch.setattr(beam_pipeline, "beam", None)
     with pytest.raises(AppendixError, match=r"--runner=DirectRunner needs Apache Beam.*"
-                                            r"pip install 'lucid2\[beam\]'"):
+                                            r"pip install 'lucid2-tf\[beam\]'"):
         appendix.run(_request(tmp_path, small_settings), runner="DirectRunner", stream=None)
     assert list(tmp_path.iterdir()) == []
 
@@ -247,6 +247,6 @@ def test_sigkilled_run_resumes_to_identical_bytes(tmp_path, reference_run):
     result = subprocess.run(cli_args(output), env=subprocess_env(), capture_output=True,
                             text=True, timeout=RUN_TIMEOUT)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "ETA" in result.stderr
+    assert "ETA" in result.stdout  # the app's progress lines go to standard output
     _check_complete(output)
     assert tree(output) == tree(reference_run)

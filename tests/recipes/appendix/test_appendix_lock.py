@@ -85,7 +85,8 @@ def test_a_stale_lock_is_taken_over_with_a_message(reference_run, random_model, 
     stale = LockOwner(pid=pid, host=socket.gethostname(), started=STARTED, token="0" * 16)
     (output / LOCK_NAME).write_bytes(stale.to_bytes())
     messages = io.StringIO()
-    appendix.run(_request(output, small_settings), model=random_model, stream=messages)
+    appendix.run(_request(output, small_settings), model=random_model, stream=None,
+                 notices=messages)
     assert (f"Took over the stale lock of an interrupted job (pid {pid} on host "
             f"{socket.gethostname()}, started {STARTED})") in messages.getvalue()
     assert tree(output, "") == tree(reference_run, "")  # the lock file is gone too
@@ -169,12 +170,14 @@ def test_cli_ctrl_c_releases_the_lock_and_sigkill_leaves_a_stale_one(tmp_path, r
         assert _records(output) < CHANNELS, "the run was not interrupted mid-way"
         if signal_number == signal.SIGINT:
             assert process.returncode == 130, stderr[-3000:]
-            assert "Traceback" not in stderr
+            # The one line that says what Ctrl-C kept is the app's error: standard error.
+            assert "lucid2.appendix: interrupted" in stderr and "Traceback" not in stderr
             assert not (output / LOCK_NAME).exists()
         else:
             assert json.loads((output / LOCK_NAME).read_text())["pid"] == process.pid
     result = subprocess.run(cli_args(output), env=subprocess_env(), capture_output=True,
                             text=True, timeout=RUN_TIMEOUT)
     assert result.returncode == 0, result.stderr[-3000:]
+    # Taking a stale lock over is a notice (standard error, shown even with --quiet).
     assert f"Took over the stale lock of an interrupted job (pid {process.pid}" in result.stderr
     assert tree(output, "") == tree(reference_run, "")

@@ -132,7 +132,7 @@ def test_url_without_beam_is_explained(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_beam)
-    with pytest.raises(AppendixError, match=r"pip install 'lucid2\[beam\]'"):
+    with pytest.raises(AppendixError, match=r"pip install 'lucid2-tf\[beam\]'"):
         open_store("gs://bucket/appendix")
 
 

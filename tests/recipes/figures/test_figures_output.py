@@ -11,7 +11,7 @@ from lucid2.recipes.figures import (FIGURE_NAMES, RECIPES, FigureResult, Panel, 
                                     gram_cosine_similarity, labeled_grid, line_plot,
                                     lucid_equivalent_weight, run_figure, save_figure, to_jsonable)
 from lucid2.recipes.figures import registry as registry_module
-from lucid2.recipes.figures.layout import GAP, wrap_text
+from lucid2.recipes.layout import GAP, wrap_text
 from lucid2.recipes.figures.optimization import step_thresholds
 from lucid2.recipes.figures.units import check_units
 
