@@ -29,6 +29,7 @@ become the cap, so the result still has one image per threshold.
 
 from __future__ import annotations
 
+import itertools
 import os
 from typing import Callable, Sequence
 
@@ -84,7 +85,7 @@ def check_thresholds(thresholds) -> tuple[int, ...]:
         if not checks.is_int(value) or value <= 0:
             raise ValueError(
                 f"thresholds must be positive integers (numbers of steps), got {values!r}.")
-    if any(b <= a for a, b in zip(values, values[1:])):
+    if any(b <= a for a, b in itertools.pairwise(values)):
         raise ValueError(f"thresholds must be strictly increasing, got {values!r}.")
     return tuple(int(v) for v in values)
 
@@ -368,7 +369,7 @@ class Renderer:
                 f"The objective {self.objective!r} does not depend on the image, so there is "
                 "nothing to optimize.")
         self.optimizer.apply_gradients(
-            [(g, v) for g, v in zip(gradients, self._variables) if g is not None])
+            [(g, v) for g, v in zip(gradients, self._variables, strict=True) if g is not None])
         self._steps.assign_add(1)
         self._note_nonfinite(value)
         return value

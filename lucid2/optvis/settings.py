@@ -150,7 +150,7 @@ class RenderSettings:
         return renderer.run((self.steps,), verbose=verbose)[-1]
 
     # ------------------------------------------------------------------ variants
-    def replace(self, **changes) -> "RenderSettings":
+    def replace(self, **changes) -> RenderSettings:
         """A copy with ``changes`` applied (and validated)."""
         return dataclasses.replace(self, **changes)
 
