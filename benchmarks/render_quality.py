@@ -316,6 +316,14 @@ def main(argv: list[str], flag_values: flags.FlagValues = FLAGS) -> None:
         raise app.UsageError(f"--presets must name at least one of {', '.join(PRESETS)}.")
     steps = parse_steps(flag_values.steps, "steps")
     save_steps = parse_steps(flag_values.save_steps, "save_steps")
+    from lucid2.optvis.render import MAX_STEPS_ENV, max_steps_from_env
+
+    cap = max_steps_from_env()
+    largest = max(steps + (flag_values.reference_steps,))
+    if cap is not None and cap < largest:
+        # A capped render would report images of fewer steps under larger step counts.
+        raise app.UsageError(f"{MAX_STEPS_ENV}={cap} caps renders below the {largest} steps "
+                             f"asked for; unset it or lower --steps and --reference_steps.")
     if not flag_values.layers:
         raise app.UsageError("--layers must name at least one layer, e.g. mixed4a.")
     photos = photo_files(pathlib.Path(flag_values.photos

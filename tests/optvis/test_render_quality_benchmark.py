@@ -37,6 +37,12 @@ def test_bad_flags_are_refused_before_the_model_loads(bench, args, message, tmp_
         bench.main(["render_quality"], _flags(bench, *args))
 
 
+def test_a_step_cap_below_the_steps_is_refused(bench, monkeypatch):
+    monkeypatch.setenv("LUCID2_MAX_STEPS", "64")
+    with pytest.raises(app.UsageError, match="LUCID2_MAX_STEPS=64 caps renders below the 512"):
+        bench.main(["render_quality"], _flags(bench, "--steps=32,64"))
+
+
 def test_a_folder_without_photos_is_refused(bench, tmp_path):
     (tmp_path / "notes.txt").write_text("no photos here")
     with pytest.raises(app.UsageError, match="holds no .jpg/.jpeg/.png files"):
