@@ -18,6 +18,11 @@ lock file). ``--verify`` checks a finished output without rendering: every
 damaged or missing file, exit status 1 if any. Flags this app does not know are
 Beam pipeline options, passed to the runner. ``LUCID2_MAX_STEPS`` caps ``--steps``.
 
+Renders use the ``fast`` preset by default (Lucid's 512-step activation in 128 steps;
+see BUILD.md); ``--preset=lucid`` renders Lucid's recipe. The manifest records the
+preset, and a run is resumed only with the preset it started with (a manifest from
+before presets existed is ``lucid``).
+
 Progress goes to standard output: a line per finished batch of channels (done, rate,
 time left) and, in-process, each batch's render steps (a progress bar on a terminal, a
 line every few seconds otherwise); ``--quiet`` prints only the gallery's address.
@@ -46,8 +51,12 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
                       flag_values=flag_values)
     flags.DEFINE_string("output_dir", None, "Where to write: a local directory or a URL Beam "
                         "knows, e.g. gs://bucket/appendix.", flag_values=flag_values)
-    flags.DEFINE_integer("steps", plan.DEFAULT_STEPS, "Optimization steps per render.",
-                         lower_bound=1, flag_values=flag_values)
+    flags.DEFINE_enum("preset", plan.DEFAULT_PRESET, list(plan.PRESET_CHOICES),
+                      "Render settings: 'fast' (the default: Lucid's 512-step activation in "
+                      "128 steps) or 'lucid' (Lucid's recipe, 512 steps); --steps and "
+                      "--learning_rate override its values.", flag_values=flag_values)
+    flags.DEFINE_integer("steps", None, "Optimization steps per render (default: the "
+                         "preset's).", lower_bound=1, flag_values=flag_values)
     flags.DEFINE_integer("size", plan.DEFAULT_SIZE, "Render width and height in pixels.",
                          lower_bound=1, flag_values=flag_values)
     flags.DEFINE_integer("channels_per_batch", plan.DEFAULT_CHANNELS_PER_BATCH,
@@ -55,7 +64,7 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
                          lower_bound=1, flag_values=flag_values)
     flags.DEFINE_integer("seed", plan.DEFAULT_SEED, "The run's random seed.", lower_bound=0,
                          flag_values=flag_values)
-    flags.DEFINE_float("learning_rate", plan.DEFAULT_LEARNING_RATE, "Adam learning rate.",
+    flags.DEFINE_float("learning_rate", None, "Adam learning rate (default: the preset's).",
                        flag_values=flag_values)
     app_flags.define_model_flags(flag_values)
     flags.DEFINE_string("runner", IN_PROCESS, "InProcess, or an Apache Beam runner: "
@@ -100,7 +109,8 @@ def request_from_flags(flag_values: flags.FlagValues = flags.FLAGS):
     try:
         settings = Settings(steps=flag_values.steps, size=flag_values.size,
                             channels_per_batch=flag_values.channels_per_batch,
-                            seed=flag_values.seed, learning_rate=flag_values.learning_rate)
+                            seed=flag_values.seed, learning_rate=flag_values.learning_rate,
+                            preset=flag_values.preset)
     except AppendixError as error:
         raise app.UsageError(str(error)) from None
     layers = tuple(flag_values.layers) if flag_values.layers else None

@@ -20,7 +20,7 @@ import pathlib
 
 from absl import app, flags
 
-from lucid2 import app_checks, app_flags, app_output, photo_app_flags
+from lucid2 import app_checks, photo_app_flags
 # Constants only: defining the flags loads no TensorFlow, so --help stays instant.
 from lucid2.recipes.photo.defaults import (DEFAULT_DEEPDREAM_LAYER, DEFAULT_OCTAVE_SCALE,
                                            DEFAULT_OCTAVES, DEFAULT_STEPS_PER_OCTAVE)
@@ -46,20 +46,13 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
 
 
 @dataclasses.dataclass(frozen=True)
-class Settings:
+class Settings(photo_app_flags.PhotoSettings):
     """The validated flags (``size`` None: the photo's own size)."""
 
     image: pathlib.Path
     layer: str
     octaves: int
     octave_scale: float
-    output: pathlib.Path
-    steps: int
-    size: int | None
-    learning_rate: float
-    seed: int | None
-    model: app_flags.ModelSpec
-    verbose: bool
 
 
 def settings_from_flags(flag_values: flags.FlagValues = flags.FLAGS) -> Settings:
@@ -72,14 +65,9 @@ def settings_from_flags(flag_values: flags.FlagValues = flags.FLAGS) -> Settings
     if not flag_values.octave_scale > 1:
         raise app.UsageError(f"--octave_scale must be above 1 (each octave larger than the one "
                              f"before), got {flag_values.octave_scale}.")
-    output = photo_app_flags.output_flag(flag_values, "dd.png")
-    photo_app_flags.check_common(flag_values)
-    return Settings(image=image, layer=layer, octaves=flag_values.octaves,
-                    octave_scale=flag_values.octave_scale, output=output,
-                    steps=flag_values.steps, size=flag_values.size,
-                    learning_rate=flag_values.learning_rate, seed=flag_values.seed,
-                    model=app_flags.model_spec_from_flags(flag_values),
-                    verbose=flag_values.verbose)
+    return photo_app_flags.photo_settings(Settings, flag_values, "dd.png", image=image,
+                                          layer=layer, octaves=flag_values.octaves,
+                                          octave_scale=flag_values.octave_scale)
 
 
 def run(settings: Settings) -> dict[str, pathlib.Path]:
@@ -99,12 +87,7 @@ def run(settings: Settings) -> dict[str, pathlib.Path]:
 @app_checks.app_main(APP)
 def main(argv: list[str], flag_values: flags.FlagValues = flags.FLAGS) -> None:
     """Checks the flags, dreams, saves; Ctrl-C and a full disk end it with one line."""
-    photo_app_flags.check_unexpected(argv, EXAMPLE)
-    app_output.start(flag_values)
-    settings = settings_from_flags(flag_values)
-    with app_output.showing_progress(flag_values):
-        paths = run(settings)
-    photo_app_flags.print_saved(paths)
+    photo_app_flags.run_photo_app(argv, flag_values, EXAMPLE, settings_from_flags, run)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import pathlib
 
 from absl import app, flags
 
-from lucid2 import app_checks, app_flags, app_output, photo_app_flags
+from lucid2 import app_checks, photo_app_flags
 # Constants only: defining the flags loads no TensorFlow, so --help stays instant.
 from lucid2.recipes.photo.defaults import (DEFAULT_INVERSION_COSSIM_POW, DEFAULT_INVERSION_LAYER,
                                            DEFAULT_SIZE, DEFAULT_STEPS)
@@ -42,19 +42,12 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
 
 
 @dataclasses.dataclass(frozen=True)
-class Settings:
+class Settings(photo_app_flags.PhotoSettings):
     """The validated flags."""
 
     image: pathlib.Path
     layer: str
-    output: pathlib.Path
-    steps: int
-    size: int
     cossim_pow: float
-    learning_rate: float
-    seed: int | None
-    model: app_flags.ModelSpec
-    verbose: bool
 
 
 def settings_from_flags(flag_values: flags.FlagValues = flags.FLAGS) -> Settings:
@@ -64,13 +57,8 @@ def settings_from_flags(flag_values: flags.FlagValues = flags.FLAGS) -> Settings
     """
     image = photo_app_flags.photo_flag(flag_values, "image")
     layer = photo_app_flags.layers_flag(flag_values, "layer")[0]
-    output = photo_app_flags.output_flag(flag_values, "inv.png")
-    photo_app_flags.check_common(flag_values)
-    return Settings(image=image, layer=layer, output=output, steps=flag_values.steps,
-                    size=flag_values.size, cossim_pow=flag_values.cossim_pow,
-                    learning_rate=flag_values.learning_rate, seed=flag_values.seed,
-                    model=app_flags.model_spec_from_flags(flag_values),
-                    verbose=flag_values.verbose)
+    return photo_app_flags.photo_settings(Settings, flag_values, "inv.png", image=image,
+                                          layer=layer, cossim_pow=flag_values.cossim_pow)
 
 
 def run(settings: Settings) -> dict[str, pathlib.Path]:
@@ -90,12 +78,7 @@ def run(settings: Settings) -> dict[str, pathlib.Path]:
 @app_checks.app_main(APP)
 def main(argv: list[str], flag_values: flags.FlagValues = flags.FLAGS) -> None:
     """Checks the flags, inverts, saves; Ctrl-C and a full disk end it with one line."""
-    photo_app_flags.check_unexpected(argv, EXAMPLE)
-    app_output.start(flag_values)
-    settings = settings_from_flags(flag_values)
-    with app_output.showing_progress(flag_values):
-        paths = run(settings)
-    photo_app_flags.print_saved(paths)
+    photo_app_flags.run_photo_app(argv, flag_values, EXAMPLE, settings_from_flags, run)
 
 
 if __name__ == "__main__":

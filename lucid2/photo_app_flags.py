@@ -1,7 +1,8 @@
 """What the photo apps (``lucid2.invert``, ``lucid2.caricature``, ``lucid2.style_transfer``,
-``lucid2.deepdream``) share: their common flags, the checks of the photo and output flags
-before the model loads, and the run that loads the model, checks layers, renders, saves
-the PNG and its JSON and prints both paths.
+``lucid2.deepdream``) share: their common flags and the settings they make
+(:class:`PhotoSettings`), the checks of the photo and output flags before the model loads,
+the run that loads the model, checks layers, renders, saves the PNG and its JSON, and the
+``main`` that does it all and prints both paths (:func:`run_photo_app`).
 
 An app-layer module: TensorFlow loads only once the flags have been checked, so ``--help``
 stays instant.
@@ -9,9 +10,10 @@ stays instant.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pathlib
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 
 from absl import app, flags
 
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
 
 OUTPUT_SUFFIX = ".png"
 JSON_SUFFIX = ".json"
+SettingsT = TypeVar("SettingsT", bound="PhotoSettings")
 
 
 def define_common_flags(flag_values: flags.FlagValues, *, steps: int, steps_help: str,
@@ -43,6 +46,34 @@ def define_common_flags(flag_values: flags.FlagValues, *, steps: int, steps_help
                       "a terminal, and check for NaNs every step.", flag_values=flag_values)
     app_flags.define_model_flags(flag_values)
     app_output.define_output_flags(flag_values)
+
+
+@dataclasses.dataclass(frozen=True)
+class PhotoSettings:
+    """The validated flags every photo app has (:func:`define_common_flags`); each app's
+    ``Settings`` adds its own (keyword arguments only). ``size`` None: the photo's own size."""
+
+    output: pathlib.Path
+    steps: int
+    size: int | None
+    learning_rate: float
+    seed: int | None
+    model: app_flags.ModelSpec
+    verbose: bool
+
+
+def photo_settings(settings_class: type[SettingsT], flag_values: flags.FlagValues,
+                   output_example: str, **specific: Any) -> SettingsT:
+    """``settings_class`` made of the app's own checked values (``specific``) and of the
+    common flags, checked here in this order: ``--output`` (:func:`output_flag`, with
+    ``output_example``), ``--learning_rate`` and ``LUCID2_MAX_STEPS`` (:func:`check_common`),
+    then the model flags; app.UsageError for the first problem."""
+    output = output_flag(flag_values, output_example)
+    check_common(flag_values)
+    return settings_class(output=output, steps=flag_values.steps, size=flag_values.size,
+                          learning_rate=flag_values.learning_rate, seed=flag_values.seed,
+                          model=app_flags.model_spec_from_flags(flag_values),
+                          verbose=flag_values.verbose, **specific)
 
 
 def photo_flag(flag_values: flags.FlagValues, name: str, example: str = "photo.jpg",
@@ -169,3 +200,22 @@ def run_recipe(app_name: str, spec: app_flags.ModelSpec, output: pathlib.Path,
 def print_saved(paths: dict[str, pathlib.Path]) -> None:
     """``Saved PNG and JSON`` on one line."""
     print(f"Saved {os.fspath(paths['png'])} and {os.fspath(paths['json'])}", flush=True)
+
+
+def run_photo_app(argv: Sequence[str], flag_values: flags.FlagValues, example: str,
+                  settings_from_flags: Callable[[flags.FlagValues], SettingsT],
+                  run: Callable[[SettingsT], dict[str, pathlib.Path]]) -> None:
+    """The body of every photo app's ``main``: refuses positional arguments (``example``
+    shows flags instead), starts the output (quiet TensorFlow start-up), checks the flags
+    with ``settings_from_flags`` before anything heavy loads, runs ``run`` on the settings
+    while showing its progress, and prints the paths it saved.
+
+    The app's ``main`` wraps it in :func:`lucid2.app_checks.app_main`, which turns Ctrl-C
+    and a full disk into one line and an exit status.
+    """
+    check_unexpected(argv, example)
+    app_output.start(flag_values)
+    settings = settings_from_flags(flag_values)
+    with app_output.showing_progress(flag_values):
+        paths = run(settings)
+    print_saved(paths)

@@ -7,6 +7,12 @@ r"""Renders a feature visualization to a PNG file.
       --objective=block3_conv1:7 --output=out.png
   python -m lucid2.render --objective=mixed4a:97 --init=photo.jpg --init_pull=1000 \
       --output=accentuated.png
+  python -m lucid2.render --objective=mixed4a:97 --preset=fast --output=fast.png
+
+``--preset`` picks the render settings to start from (:data:`lucid2.optvis.settings.PRESETS`:
+``lucid``, Lucid's recipe in 512 steps, the default; ``fast``, about the same activation
+in 128 steps); ``--steps``, ``--learning_rate`` and the other render flags that are given
+override the preset's values.
 
 Objectives follow :data:`lucid2.optvis.objectives.GRAMMAR` ("layer:channel",
 "layer" for DeepDream of a layer, weighted sums). Flags are checked before the
@@ -37,8 +43,9 @@ from absl import app, flags
 from lucid2 import app_checks, app_flags, app_output
 # Constants only: defining the flags loads no TensorFlow, so --help stays instant.
 from lucid2.optvis.defaults import (DEFAULT_BATCH, DEFAULT_DECORRELATE, DEFAULT_LEARNING_RATE,
-                                    DEFAULT_PARAM, DEFAULT_SIZE, DEFAULT_STEPS,
-                                    DEFAULT_TRANSFORMS, PARAM_KINDS, TRANSFORM_NAMES)
+                                    DEFAULT_PARAM, DEFAULT_PRESET, DEFAULT_SIZE, DEFAULT_STEPS,
+                                    DEFAULT_TRANSFORMS, PARAM_KINDS, PRESET_NAMES,
+                                    TRANSFORM_NAMES)
 from lucid2.recipes.photo.defaults import DEFAULT_PULL_LAYER, PULL_PIXELS
 
 if TYPE_CHECKING:
@@ -47,6 +54,9 @@ if TYPE_CHECKING:
 PARAMETERIZATIONS = PARAM_KINDS
 TRANSFORM_CHOICES = TRANSFORM_NAMES
 OUTPUT_SUFFIXES = (".png",)
+# Flags named like the RenderSettings fields they set; each given one overrides --preset's.
+RENDER_SETTING_FLAGS = ("size", "batch", "param", "decorrelate", "transforms", "learning_rate",
+                        "steps", "seed")
 
 
 def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
@@ -56,8 +66,12 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
                         flag_values=flag_values)
     flags.DEFINE_string("output", None, "PNG file to write; a batch is saved as a grid.",
                         flag_values=flag_values)
-    flags.DEFINE_integer("steps", DEFAULT_STEPS, "Optimization steps.", lower_bound=1,
-                         flag_values=flag_values)
+    flags.DEFINE_enum("preset", DEFAULT_PRESET, list(PRESET_NAMES),
+                      "Render settings to start from: 'lucid' (Lucid's recipe, 512 steps) or "
+                      "'fast' (about the same activation in 128 steps); the flags below that "
+                      "are given override the preset's values.", flag_values=flag_values)
+    flags.DEFINE_integer("steps", DEFAULT_STEPS, "Optimization steps (unless given: the "
+                         "preset's).", lower_bound=1, flag_values=flag_values)
     flags.DEFINE_integer("size", DEFAULT_SIZE, "Image width and height in pixels.",
                          lower_bound=1, flag_values=flag_values)
     flags.DEFINE_integer("batch", DEFAULT_BATCH, "Number of images rendered together.",
@@ -72,8 +86,8 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
     flags.DEFINE_enum("transforms", DEFAULT_TRANSFORMS, list(TRANSFORM_CHOICES),
                       "Robustness transforms: Lucid's standard ones, the article's, or none.",
                       flag_values=flag_values)
-    flags.DEFINE_float("learning_rate", DEFAULT_LEARNING_RATE, "Adam learning rate.",
-                       flag_values=flag_values)
+    flags.DEFINE_float("learning_rate", DEFAULT_LEARNING_RATE, "Adam learning rate (unless "
+                       "given: the preset's).", flag_values=flag_values)
     flags.DEFINE_bool("verbose", False, "Show a Keras progress bar even when the output is not "
                       "a terminal, and check for NaNs every step.", flag_values=flag_values)
     flags.DEFINE_string("init", None, "Start from this photo instead of noise (feature "
@@ -110,7 +124,7 @@ def settings_from_flags(flag_values: flags.FlagValues = flags.FLAGS) -> Settings
     # Imported here, not at the top, so that --help loads no TensorFlow.
     from lucid2.optvis.objectives import parse_objective
     from lucid2.optvis.render import max_steps_from_env
-    from lucid2.optvis.settings import RenderSettings
+    from lucid2.optvis.settings import preset
 
     if not flag_values.objective:
         raise app.UsageError("--objective is required, e.g. --objective=mixed4a:97.")
@@ -130,11 +144,7 @@ def settings_from_flags(flag_values: flags.FlagValues = flags.FLAGS) -> Settings
     except ValueError as error:
         raise app.UsageError(str(error)) from None
     try:
-        rendering = RenderSettings(
-            size=flag_values.size, batch=flag_values.batch, param=flag_values.param,
-            decorrelate=flag_values.decorrelate, transforms=flag_values.transforms,
-            learning_rate=flag_values.learning_rate, steps=flag_values.steps,
-            seed=flag_values.seed)
+        rendering = preset(flag_values.preset, **given_settings(flag_values))
     except (TypeError, ValueError) as error:
         # The settings' fields are named like the flags, and each message starts with the name.
         raise app.UsageError(f"--{error}") from None
@@ -154,6 +164,13 @@ def settings_from_flags(flag_values: flags.FlagValues = flags.FLAGS) -> Settings
     return Settings(objective=flag_values.objective, output=output, rendering=rendering,
                     model=model, verbose=flag_values.verbose, init=init,
                     init_pull=flag_values.init_pull, init_pull_layer=pull_layer)
+
+
+def given_settings(flag_values: flags.FlagValues) -> dict:
+    """The render settings set on the command line (or in code): the values of the
+    :data:`RENDER_SETTING_FLAGS` that are not left at their defaults."""
+    return {name: flag_values[name].value for name in RENDER_SETTING_FLAGS
+            if not flag_values[name].using_default_value}
 
 
 def build_model(spec: app_flags.ModelSpec):

@@ -20,7 +20,7 @@ import pathlib
 
 from absl import app, flags
 
-from lucid2 import app_checks, app_flags, app_output, photo_app_flags
+from lucid2 import app_checks, photo_app_flags
 # Constants only: defining the flags loads no TensorFlow, so --help stays instant.
 from lucid2.recipes.photo.defaults import (DEFAULT_CONTENT_WEIGHT, DEFAULT_SIZE,
                                            DEFAULT_STYLE_STEPS, DEFAULT_STYLE_WEIGHT,
@@ -56,7 +56,7 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
 
 
 @dataclasses.dataclass(frozen=True)
-class Settings:
+class Settings(photo_app_flags.PhotoSettings):
     """The validated flags (``None`` layers: the recipe's defaults)."""
 
     content: pathlib.Path
@@ -66,13 +66,6 @@ class Settings:
     style_weight: float
     content_weight: float
     start: str
-    output: pathlib.Path
-    steps: int
-    size: int
-    learning_rate: float
-    seed: int | None
-    model: app_flags.ModelSpec
-    verbose: bool
 
 
 def settings_from_flags(flag_values: flags.FlagValues = flags.FLAGS) -> Settings:
@@ -88,16 +81,11 @@ def settings_from_flags(flag_values: flags.FlagValues = flags.FLAGS) -> Settings
     if flag_values.style_weight == 0 and flag_values.content_weight == 0:
         raise app.UsageError("--style_weight and --content_weight are both 0: nothing to "
                              "optimize.")
-    output = photo_app_flags.output_flag(flag_values, "st.png")
-    photo_app_flags.check_common(flag_values)
-    return Settings(content=content, style=style, style_layers=layers["style_layers"],
-                    content_layers=layers["content_layers"],
-                    style_weight=flag_values.style_weight,
-                    content_weight=flag_values.content_weight, start=flag_values.start,
-                    output=output, steps=flag_values.steps, size=flag_values.size,
-                    learning_rate=flag_values.learning_rate, seed=flag_values.seed,
-                    model=app_flags.model_spec_from_flags(flag_values),
-                    verbose=flag_values.verbose)
+    return photo_app_flags.photo_settings(
+        Settings, flag_values, "st.png", content=content, style=style,
+        style_layers=layers["style_layers"], content_layers=layers["content_layers"],
+        style_weight=flag_values.style_weight, content_weight=flag_values.content_weight,
+        start=flag_values.start)
 
 
 def run(settings: Settings) -> dict[str, pathlib.Path]:
@@ -127,12 +115,7 @@ def run(settings: Settings) -> dict[str, pathlib.Path]:
 def main(argv: list[str], flag_values: flags.FlagValues = flags.FLAGS) -> None:
     """Checks the flags, transfers the style, saves; Ctrl-C and a full disk end it with one
     line."""
-    photo_app_flags.check_unexpected(argv, EXAMPLE)
-    app_output.start(flag_values)
-    settings = settings_from_flags(flag_values)
-    with app_output.showing_progress(flag_values):
-        paths = run(settings)
-    photo_app_flags.print_saved(paths)
+    photo_app_flags.run_photo_app(argv, flag_values, EXAMPLE, settings_from_flags, run)
 
 
 if __name__ == "__main__":

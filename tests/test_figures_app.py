@@ -89,7 +89,42 @@ def test_settings_defaults_and_overrides(monkeypatch, tmp_path):
     assert (settings.steps, settings.size, settings.seed, settings.images) == (8, 96, 3, "pics")
 
 
-@pytest.mark.parametrize("args", [["--steps=0"], ["--size=0"], ["--seed=-1"]])
+def test_preset_flag_reaches_every_figure(tmp_path, monkeypatch):
+    assert _settings("--figure=teaser", f"--output_dir={tmp_path}").preset == "lucid"
+    assert _settings("--figure=teaser", f"--output_dir={tmp_path}",
+                     "--preset=fast").preset == "fast"
+    calls = []
+    monkeypatch.setattr(figures_app, "load_model", lambda weights: object())
+    monkeypatch.setattr(run_module, "run_figure",
+                        lambda name, *a, **kw: calls.append(kw) or _small_figure(name))
+    _main("--figure=teaser,enemy", f"--output_dir={tmp_path / 'out'}", "--preset=fast",
+          "--quiet")
+    assert [call["preset"] for call in calls] == ["fast", "fast"]
+
+
+def test_run_figure_scales_the_default_steps_by_the_preset(monkeypatch):
+    seen = {}
+    monkeypatch.setitem(run_module.RECIPES, "teaser",
+                        lambda model, **kw: seen.update(kw) or _small_figure("teaser"))
+    run_module.run_figure("teaser", None, preset="fast")
+    assert (seen["steps"], seen["preset"]) == (128, "fast")  # a quarter of the 512
+    run_module.run_figure("teaser", None)
+    assert (seen["steps"], seen["preset"]) == (512, "lucid")
+    run_module.run_figure("teaser", None, preset="fast", steps=40)
+    assert seen["steps"] == 40  # given steps win
+    with pytest.raises(ValueError, match="Unknown render preset 'quick'; the presets are: "
+                       "lucid, fast"):
+        run_module.run_figure("teaser", None, preset="quick")
+    # A figure that optimizes nothing takes no preset.
+    monkeypatch.setitem(run_module.RECIPES, "steepest_descent",
+                        lambda model, **kw: seen.clear() or seen.update(kw) or
+                        _small_figure("steepest_descent"))
+    run_module.run_figure("steepest_descent", None, preset="fast")
+    assert "preset" not in seen and "steps" not in seen
+
+
+@pytest.mark.parametrize("args", [["--steps=0"], ["--size=0"], ["--seed=-1"],
+                                  ["--preset=quick"]])
 def test_flag_parser_rejects_out_of_range_values(args):
     with pytest.raises(flags.IllegalFlagValueError):
         _settings("--figure=teaser", "--output_dir=out", *args)

@@ -20,7 +20,7 @@ from lucid2 import app_flags
 from lucid2 import render as render_app
 from lucid2.modelzoo import VisionModel
 from lucid2.optvis.render import Renderer
-from lucid2.optvis.settings import RenderSettings
+from lucid2.optvis.settings import PRESETS, RenderSettings
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 SIGINT_STARTUP_TIMEOUT = 120
@@ -82,10 +82,31 @@ def test_flag_validation_messages(args, message):
 
 
 @pytest.mark.parametrize("args", [["--steps=0"], ["--size=0"], ["--batch=0"], ["--seed=-1"],
-                                  ["--param=cppn"], ["--transforms=some"]])
+                                  ["--param=cppn"], ["--transforms=some"], ["--preset=quick"]])
 def test_flag_parser_rejects_out_of_range_values(args):
     with pytest.raises(flags.IllegalFlagValueError):
         _settings("--objective=a:1", "--output=vis.png", *args)
+
+
+def test_an_unknown_preset_is_refused_with_the_list(tmp_path):
+    result = _run_app("--objective=mixed4a:97", "--preset=quick", f"--output={tmp_path}/v.png")
+    assert result.returncode != 0
+    assert "--preset" in result.stderr and "lucid|fast" in result.stderr
+    assert not (tmp_path / "v.png").exists()
+
+
+def test_preset_gives_its_settings_and_given_flags_override_them(tmp_path):
+    output = f"--output={tmp_path}/v.png"
+    assert _settings("--objective=a:1", output, "--preset=lucid").rendering == PRESETS["lucid"]
+    assert _settings("--objective=a:1", output, "--preset=fast").rendering == PRESETS["fast"]
+    # Given flags win; the others stay the preset's (fast's 128 steps, learning rate 0.1).
+    fast = _settings("--objective=a:1", output, "--preset=fast", "--size=64", "--seed=3",
+                     "--transforms=none").rendering
+    assert fast == PRESETS["fast"].replace(size=64, seed=3, transforms="none")
+    assert (fast.steps, fast.learning_rate, fast.beta_1) == (128, 0.1, 0.0)
+    # A flag given with the value of lucid's default still overrides fast's.
+    assert _settings("--objective=a:1", output, "--preset=fast",
+                     "--steps=512").rendering.steps == 512
 
 
 def test_settings_defaults(tmp_path):

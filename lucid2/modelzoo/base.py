@@ -1,24 +1,29 @@
 """A vision model as lucid2 sees it: [0, 1] RGB images in, named layers out.
 
 Every model in lucid2, whether InceptionV1 or a user's own network, is a
-:class:`VisionModel`. It records the value range and channel order the network
-expects, so that callers always feed float32 RGB images in [0, 1] and the
-mapping to the network's own range happens in exactly one place. It gives
-access to layers by name and builds (and caches) functional submodels that stop
-at the deepest layer requested.
+:class:`VisionModel`. It records the network's input convention (a
+:class:`~lucid2.modelzoo.preprocessing.Preprocessing`: value range, mean and
+std, channel order), so that callers always feed float32 RGB images in [0, 1]
+and the mapping to what the network expects happens in exactly one place,
+inside the graph. It gives access to layers by name and builds (and caches)
+functional submodels that stop at the deepest layer requested.
 """
 
 from __future__ import annotations
 
 import difflib
-import math
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import keras
 import numpy as np
 
-CHANNEL_ORDERS = ("RGB", "BGR")
+from lucid2.modelzoo.preprocessing import Preprocessing, PreprocessingLayer, resolve_preprocessing
+
+IMAGE_RANK = 4
+IMAGE_CHANNELS = 3
+# The layer that maps [0, 1] RGB images to the network's input, first in every submodel.
+PREPROCESSING_LAYER = "preprocessing"
 
 
 @dataclass(frozen=True)
@@ -30,30 +35,22 @@ class LayerInfo:
     kind: str
 
 
-def validate_value_range(value_range: Sequence[float]) -> tuple[float, float]:
-    """Checks a (low, high) pair of finite numbers with low < high."""
-    try:
-        low, high = (float(v) for v in value_range)
-    except (TypeError, ValueError):
+def check_image_shape(shape: Sequence[int | None], *, name: str = "images") -> None:
+    """Raises a clear ValueError unless ``shape`` is (N, H, W, 3)."""
+    shape = tuple(shape)
+    if len(shape) != IMAGE_RANK:
         raise ValueError(
-            f"value_range must be a pair of numbers (low, high), got {value_range!r}.") from None
-    if not (math.isfinite(low) and math.isfinite(high)) or not low < high:
+            f"{name} must have rank 4 (N, H, W, 3), got shape {shape}; "
+            "add a batch dimension with images[None] for a single image.")
+    if shape[-1] != IMAGE_CHANNELS:
         raise ValueError(
-            f"value_range must be two finite numbers with low < high, got {value_range!r} "
-            "(for example (0, 1), (-1, 1), (0, 255) or (-117, 138)).")
-    return low, high
+            f"{name} must have 3 channels (RGB) in the last axis, got shape {shape}.")
 
 
 def validate_images(images, *, name: str = "images") -> np.ndarray:
     """Returns ``images`` as float32 (N, H, W, 3), or raises a clear ValueError."""
     array = np.asarray(images)
-    if array.ndim != 4:
-        raise ValueError(
-            f"{name} must have rank 4 (N, H, W, 3), got shape {array.shape}; "
-            "add a batch dimension with images[None] for a single image.")
-    if array.shape[-1] != 3:
-        raise ValueError(
-            f"{name} must have 3 channels (RGB) in the last axis, got shape {array.shape}.")
+    check_image_shape(array.shape, name=name)
     if not np.issubdtype(array.dtype, np.number):
         raise ValueError(f"{name} must be numeric, got dtype {array.dtype}.")
     return array.astype(np.float32, copy=False)
@@ -84,28 +81,33 @@ class VisionModel:
 
     Args:
       keras_model: a functional or Sequential ``keras.Model`` taking images.
-      value_range: the (low, high) range of pixel values the network expects.
-      channel_order: "RGB" or "BGR", the channel order the network expects.
+      preprocessing: the network's input convention, a
+        :class:`~lucid2.modelzoo.preprocessing.Preprocessing` or a named one
+        ("unit", "tf", "caffe", "torch", "raw"); default [0, 1] RGB.
+      value_range: shorthand for ``Preprocessing(value_range=...)``: the (low,
+        high) range of pixel values the network expects. Not with ``preprocessing``.
+      channel_order: shorthand: "RGB" or "BGR", the channel order the network
+        expects. Not with ``preprocessing``.
       takes_unit_range: True when ``keras_model`` already maps [0, 1] RGB
-        images to its own range itself (as lucid2's InceptionV1 does); the
-        value range and channel order are then metadata only.
+        images to its own input itself (as lucid2's InceptionV1 does); the
+        preprocessing is then metadata only, never applied a second time.
       labels: optional class names, one per output unit.
       logits_layer: name of the layer giving class logits (for class objectives).
       layer_kinds: optional overrides of the kind reported per layer name.
       name: a display name.
     """
 
-    def __init__(self, keras_model: keras.Model, *, value_range: Sequence[float] = (0.0, 1.0),
-                 channel_order: str = "RGB", takes_unit_range: bool = False,
-                 labels: Sequence[str] | None = None, logits_layer: str | None = None,
-                 layer_kinds: Mapping[str, str] | None = None, name: str | None = None):
+    def __init__(self, keras_model: keras.Model, *,
+                 preprocessing: Preprocessing | str | None = None,
+                 value_range: Sequence[float] | None = None, channel_order: str | None = None,
+                 takes_unit_range: bool = False, labels: Sequence[str] | None = None,
+                 logits_layer: str | None = None, layer_kinds: Mapping[str, str] | None = None,
+                 name: str | None = None):
         if not isinstance(keras_model, keras.Model):
             raise TypeError(f"keras_model must be a keras.Model, got {type(keras_model).__name__}.")
-        self.value_range = validate_value_range(value_range)
-        if channel_order not in CHANNEL_ORDERS:
-            raise ValueError(
-                f"channel_order must be one of {CHANNEL_ORDERS}, got {channel_order!r}.")
-        self.channel_order = channel_order
+        self.preprocessing = resolve_preprocessing(
+            preprocessing, value_range=value_range, channel_order=channel_order,
+            what=f"VisionModel({keras_model.name!r})")
         self.keras_model = keras_model
         self.takes_unit_range = takes_unit_range
         self.labels = list(labels) if labels is not None else None
@@ -118,6 +120,28 @@ class VisionModel:
         if logits_layer is not None:
             self.check_layer(logits_layer)
         self.logits_layer = logits_layer
+
+    @property
+    def value_range(self) -> tuple[float, float]:
+        """The (low, high) range [0, 1] is mapped onto (before any mean and std)."""
+        return self.preprocessing.value_range
+
+    @property
+    def channel_order(self) -> str:
+        """The channel order the network expects, "RGB" or "BGR"."""
+        return self.preprocessing.channel_order
+
+    def preprocess(self, images: Any) -> Any:
+        """Exactly what the network receives for [0, 1] RGB ``images`` (N, H, W, 3), as a
+        float32 tensor; differentiable, so a gradient reaches ``images``.
+
+        For a model that maps [0, 1] itself (``takes_unit_range``, e.g. InceptionV1)
+        this is what its own first layer computes.
+        """
+        shape = images.shape if hasattr(images, "shape") else np.shape(images)
+        if getattr(shape, "rank", 0) is not None:  # a traced tensor may have no known rank
+            check_image_shape(shape)
+        return self.preprocessing.apply(images)
 
     # ----------------------------------------------------------------- layers
     @staticmethod
@@ -180,15 +204,9 @@ class VisionModel:
     def _unit_range_input(self):
         """A new [0, 1] RGB input and the tensor the network consumes."""
         inputs = keras.Input(shape=(None, None, 3), name="images", dtype="float32")
-        if self.takes_unit_range:
+        if self.takes_unit_range or self.preprocessing.is_identity:
             return inputs, inputs
-        low, high = self.value_range
-        x = inputs
-        if self.channel_order == "BGR":
-            x = keras.layers.Lambda(lambda t: t[..., ::-1], name="rgb_to_bgr")(x)
-        if (low, high) != (0.0, 1.0):
-            x = keras.layers.Rescaling(scale=high - low, offset=low, name="to_value_range")(x)
-        return inputs, x
+        return inputs, PreprocessingLayer(self.preprocessing, name=PREPROCESSING_LAYER)(inputs)
 
     def submodel(self, layer_names: str | Sequence[str]) -> keras.Model:
         """A cached ``keras.Model`` from [0, 1] RGB images to the named layers.
@@ -266,5 +284,5 @@ class VisionModel:
         return np.concatenate(outputs, axis=0)
 
     def __repr__(self) -> str:
-        return (f"VisionModel({self.name!r}, value_range={self.value_range}, "
-                f"channel_order={self.channel_order!r}, layers={len(self._layers)})")
+        return (f"{type(self).__name__}({self.name!r}, preprocessing="
+                f"{self.preprocessing.describe()!r}, layers={len(self._layers)})")

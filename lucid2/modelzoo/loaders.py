@@ -6,10 +6,14 @@ network gets the same interface as InceptionV1: ``layer_names()``,
 ``submodel(names)`` (from [0, 1] RGB images), ``output_shape`` and
 ``predict``.
 
-The caller must always say which pixel range the network was trained on
-(``value_range``) and, where it matters, the channel order: lucid2 feeds
-[0, 1] RGB images and maps them to that range in one place. A wrong range is
-the classic way to get meaningless visualizations, so there is no default.
+The caller must always say what input the network was trained on: its whole
+convention as ``preprocessing`` (a :class:`~lucid2.modelzoo.preprocessing.Preprocessing`
+with value range, mean, std and channel order, or a named one such as "tf",
+"caffe" or "torch"), or the shorthands ``value_range`` and ``channel_order``.
+lucid2 feeds [0, 1] RGB images and maps them onto that convention in one place,
+inside the graph. A wrong range is the classic way to get meaningless
+visualizations, so there is no default. Models whose convention is known
+(InceptionV1, ``"keras:NAME"`` applications) take none.
 
 What each source gives:
 
@@ -47,18 +51,21 @@ from typing import Any, Callable, Mapping, Sequence
 import keras
 import tensorflow as tf
 
-from lucid2.modelzoo.base import CHANNEL_ORDERS, VisionModel, validate_value_range
+from lucid2.modelzoo.base import VisionModel
 from lucid2.modelzoo.hub import REMOTE_PREFIXES, restore_hub_module
 from lucid2.modelzoo.inceptionv1 import InceptionV1
+from lucid2.modelzoo.keras_applications import keras_application
 from lucid2.modelzoo.model_files import (KERAS_FILE_SUFFIXES, KERAS_ZIP_SUFFIX,
                                          SAVED_MODEL_FILES, load_keras_file, not_a_model_directory,
                                          restore_saved_model)
+from lucid2.modelzoo.preprocessing import Preprocessing, check_channel_order, resolve_preprocessing
 
-VALUE_RANGE_EXAMPLES = "(0, 1), (-1, 1), (0, 255) or (-117, 138)"
 DEFAULT_WEIGHTS = "imagenet"  # what load() gives InceptionV1 unless told otherwise
 # A TF1 Hub module directory carries this file next to its saved_model.pb.
 TF1_HUB_MODULE_FILE = "tfhub_module.pb"
 INCEPTIONV1_NAMES = ("inceptionv1", "inception_v1", "googlenet")
+# "keras:ResNet50" names a keras.applications model (lucid2.modelzoo.keras_applications).
+KERAS_APPLICATION_PREFIX = "keras:"
 IMAGE_RANK = 4
 IMAGE_CHANNELS = 3
 # When a restored model returns several outputs and the caller names none,
@@ -78,25 +85,31 @@ MAX_SUGGESTIONS = 5
 SUGGESTION_CUTOFF = 0.6
 
 ACCEPTED_MODELS = (
-    "'inceptionv1', a keras.Model, a path to a .keras/.h5 file or a SavedModel directory, "
+    "'inceptionv1', 'keras:NAME' (a keras.applications model such as keras:ResNet50), a "
+    "keras.Model, a path to a .keras/.h5 file or a SavedModel directory, "
     "or a TF-Hub handle such as https://tfhub.dev/... or https://www.kaggle.com/models/...")
 
 
 # ---------------------------------------------------------------- validation
-def _require_value_range(value_range, what: str) -> tuple[float, float]:
-    if value_range is None:
+def _required_preprocessing(preprocessing, value_range, channel_order, what: str) -> Preprocessing:
+    """The caller's input convention; a ValueError when none is given (there is no default)."""
+    return resolve_preprocessing(preprocessing, value_range=value_range,
+                                 channel_order=channel_order, required=True, what=what)
+
+
+def keras_application_name(model: object) -> str | None:
+    """NAME for a "keras:NAME" string (the prefix in any case), else None."""
+    if not isinstance(model, str):
+        return None
+    text = model.strip()
+    if not text.lower().startswith(KERAS_APPLICATION_PREFIX):
+        return None
+    name = text[len(KERAS_APPLICATION_PREFIX):].strip()
+    if not name:
         raise ValueError(
-            f"{what}: value_range is required: give the (low, high) pixel range the network was "
-            f"trained on, for example {VALUE_RANGE_EXAMPLES}. lucid2 feeds [0, 1] RGB images and "
-            "maps them to this range; a wrong range silently spoils every visualization.")
-    return validate_value_range(value_range)
-
-
-def _check_channel_order(channel_order) -> str:
-    order = channel_order.upper() if isinstance(channel_order, str) else channel_order
-    if order not in CHANNEL_ORDERS:
-        raise ValueError(f"channel_order must be one of {CHANNEL_ORDERS}, got {channel_order!r}.")
-    return order
+            f"{model!r} names no Keras application: write keras:NAME with NAME a "
+            "keras.applications constructor, e.g. keras:ResNet50.")
+    return name
 
 
 def _check_input_size(input_size) -> tuple[int, int] | None:
@@ -122,7 +135,9 @@ def _keras_name(text: str) -> str:
 
 
 # --------------------------------------------------------------- Keras models
-def from_keras(model: keras.Model, *, value_range: Sequence[float], channel_order: str = "RGB",
+def from_keras(model: keras.Model, *, value_range: Sequence[float] | None = None,
+               channel_order: str | None = None,
+               preprocessing: Preprocessing | str | None = None,
                labels: Sequence[str] | None = None, logits_layer: str | None = None,
                name: str | None = None) -> VisionModel:
     """Wraps a Keras 3 model taking images (N, H, W, 3) as a :class:`VisionModel`.
@@ -132,8 +147,13 @@ def from_keras(model: keras.Model, *, value_range: Sequence[float], channel_orde
         A subclassed model is accepted too, but only whole-model prediction
         works: its intermediate layers have no graph to cut at.
       value_range: the (low, high) pixel range the model was trained on, e.g.
-        (-1, 1) for ``keras.applications.MobileNetV2``. Required.
-      channel_order: "RGB" or "BGR" (e.g. Caffe-style ResNet50 / VGG16).
+        (-1, 1) for ``keras.applications.MobileNetV2``. Required unless
+        ``preprocessing`` is given.
+      channel_order: "RGB" (default) or "BGR" (e.g. Caffe-style ResNet50 / VGG16).
+      preprocessing: the whole input convention instead of ``value_range`` and
+        ``channel_order``: a :class:`~lucid2.modelzoo.preprocessing.Preprocessing`
+        (value range, mean, std, channel order) or a named one ("unit", "tf",
+        "caffe", "torch", "raw").
       labels: optional class names, one per output unit.
       logits_layer: name of the layer giving class logits.
       name: a display name (default: the Keras model's name).
@@ -142,11 +162,10 @@ def from_keras(model: keras.Model, *, value_range: Sequence[float], channel_orde
         raise TypeError("model is already a lucid2 VisionModel; use it directly.")
     if not isinstance(model, keras.Model):
         raise _not_keras3(model)
-    low_high = _require_value_range(value_range, "from_keras")
-    order = _check_channel_order(channel_order)
+    convention = _required_preprocessing(preprocessing, value_range, channel_order, "from_keras")
     _check_image_input(model)
-    return VisionModel(model, value_range=low_high, channel_order=order, labels=labels,
-                       logits_layer=logits_layer, name=name)
+    return VisionModel(model, preprocessing=convention, labels=labels, logits_layer=logits_layer,
+                       name=name)
 
 
 def _not_keras3(model: object) -> TypeError:
@@ -183,10 +202,10 @@ def _check_image_input(model: keras.Model) -> None:
             f"(batch, height, width, {IMAGE_CHANNELS}) with channels last.")
 
 
-def _load_keras_file(path: str, *, value_range, channel_order, labels, logits_layer, name,
+def _load_keras_file(path: str, *, preprocessing: Preprocessing, labels, logits_layer, name,
                      custom_objects) -> VisionModel:
     model = load_keras_file(path, custom_objects)
-    return from_keras(model, value_range=value_range, channel_order=channel_order, labels=labels,
+    return from_keras(model, preprocessing=preprocessing, labels=labels,
                       logits_layer=logits_layer, name=name)
 
 
@@ -392,7 +411,7 @@ def _reach_inner_layer_advice(layer: str, source_kind: str) -> str:
     return export
 
 
-def _wrap_endpoint(endpoint: _Endpoint, *, value_range, channel_order, input_size, output_key,
+def _wrap_endpoint(endpoint: _Endpoint, *, preprocessing: Preprocessing, input_size, output_key,
                    labels, logits_layer, name: str, source: str,
                    source_kind: str) -> RestoredVisionModel:
     size = input_size
@@ -438,7 +457,7 @@ def _wrap_endpoint(endpoint: _Endpoint, *, value_range, channel_order, input_siz
         keras_model, hidden_layer=wrapper.name, output_layers=layer_names,
         primary_layer=layer_names[primary_key] if primary_key is not None else None,
         source=source, source_kind=source_kind, endpoint=endpoint.description,
-        value_range=value_range, channel_order=channel_order, labels=labels,
+        preprocessing=preprocessing, labels=labels,
         logits_layer=logits_layer, layer_kinds=dict.fromkeys(layer_names.values(), "output"),
         name=name)
 
@@ -452,8 +471,10 @@ def _display_name(path: str) -> str:
 
 
 # ----------------------------------------------------------------- SavedModel
-def load_saved_model(path: str | os.PathLike, *, value_range: Sequence[float],
-                     channel_order: str = "RGB", input_size: int | tuple[int, int] | None = None,
+def load_saved_model(path: str | os.PathLike, *, value_range: Sequence[float] | None = None,
+                     channel_order: str | None = None,
+                     preprocessing: Preprocessing | str | None = None,
+                     input_size: int | tuple[int, int] | None = None,
                      signature: str | None = None, output_key: str | None = None,
                      labels: Sequence[str] | None = None, logits_layer: str | None = None,
                      name: str | None = None,
@@ -472,8 +493,11 @@ def load_saved_model(path: str | os.PathLike, *, value_range: Sequence[float],
 
     Args:
       path: the file or directory.
-      value_range: the (low, high) pixel range the model expects. Required.
-      channel_order: "RGB" or "BGR".
+      value_range: the (low, high) pixel range the model expects. Required
+        unless ``preprocessing`` is given.
+      channel_order: "RGB" (default) or "BGR".
+      preprocessing: the whole input convention instead of ``value_range`` and
+        ``channel_order`` (as for :func:`from_keras`).
       input_size: image size (int or (height, width)) of a SavedModel whose
         function does not fix it; a function that fixes it must agree.
       signature: the SavedModel function to call (a signature name, or
@@ -483,20 +507,20 @@ def load_saved_model(path: str | os.PathLike, *, value_range: Sequence[float],
       labels, logits_layer, name: as for :func:`from_keras`; a SavedModel
         output called "logits" is the logits layer unless told otherwise.
     """
-    low_high = _require_value_range(value_range, "load_saved_model")
-    order = _check_channel_order(channel_order)
+    convention = _required_preprocessing(preprocessing, value_range, channel_order,
+                                         "load_saved_model")
     size = _check_input_size(input_size)
     path = _existing_model_path(path)
     keras_file = _keras_file_in(path)
     if keras_file is not None:
         _reject_function_options(keras_file, input_size=input_size, signature=signature,
                                  output_key=output_key)
-        return _load_keras_file(keras_file, value_range=low_high, channel_order=order,
-                                labels=labels, logits_layer=logits_layer, name=name,
+        return _load_keras_file(keras_file, preprocessing=convention, labels=labels,
+                                logits_layer=logits_layer, name=name,
                                 custom_objects=custom_objects)
-    return _restore_saved_model(path, signature, value_range=low_high, channel_order=order,
-                                input_size=size, output_key=output_key, labels=labels,
-                                logits_layer=logits_layer, name=name)
+    return _restore_saved_model(path, signature, preprocessing=convention, input_size=size,
+                                output_key=output_key, labels=labels, logits_layer=logits_layer,
+                                name=name)
 
 
 def _existing_model_path(path: str | os.PathLike) -> str:
@@ -519,7 +543,7 @@ def _reject_function_options(keras_file: str, **options) -> None:
             "Keras file whose layers and input shape come from the file.")
 
 
-def _restore_saved_model(path: str, signature: str | None, *, value_range, channel_order,
+def _restore_saved_model(path: str, signature: str | None, *, preprocessing: Preprocessing,
                          input_size, output_key, labels, logits_layer, name) -> VisionModel:
     """A plain SavedModel directory restored with TensorFlow and wrapped as one function."""
     if not _saved_model_dir(path):
@@ -528,9 +552,9 @@ def _restore_saved_model(path: str, signature: str | None, *, value_range, chann
     restored = restore_saved_model(path)
     endpoint = _select_endpoint(restored, signature, source,
                                 (SERVING_SIGNATURE, CALL_ENDPOINT, TF1_HUB_SIGNATURE))
-    return _wrap_endpoint(endpoint, value_range=value_range, channel_order=channel_order,
-                          input_size=input_size, output_key=output_key, labels=labels,
-                          logits_layer=logits_layer, name=name or _display_name(path),
+    return _wrap_endpoint(endpoint, preprocessing=preprocessing, input_size=input_size,
+                          output_key=output_key, labels=labels, logits_layer=logits_layer,
+                          name=name or _display_name(path),
                           source=source, source_kind=KIND_SAVED_MODEL)
 
 
@@ -550,8 +574,9 @@ def _keras_file_in(path: str) -> str | None:
 
 
 # --------------------------------------------------------------------- TF-Hub
-def load_hub(handle_or_path: str | os.PathLike, *, value_range: Sequence[float],
-             channel_order: str = "RGB", output_key: str | None = None,
+def load_hub(handle_or_path: str | os.PathLike, *, value_range: Sequence[float] | None = None,
+             channel_order: str | None = None, preprocessing: Preprocessing | str | None = None,
+             output_key: str | None = None,
              signature: str | None = None, input_size: int | tuple[int, int] | None = None,
              labels: Sequence[str] | None = None, logits_layer: str | None = None,
              name: str | None = None, tags: Sequence[str] | None = None) -> VisionModel:
@@ -578,22 +603,23 @@ def load_hub(handle_or_path: str | os.PathLike, *, value_range: Sequence[float],
     Args:
       handle_or_path: TF-Hub handle/URL or local directory.
       value_range: pixel range the module expects; most TF2 hub image models
-        use (0, 1). Required.
-      channel_order: "RGB" or "BGR".
+        use (0, 1). Required unless ``preprocessing`` is given.
+      channel_order: "RGB" (default) or "BGR".
+      preprocessing: the whole input convention instead of ``value_range`` and
+        ``channel_order`` (as for :func:`from_keras`).
       output_key: which output is the prediction when there are several.
       signature: call this signature (or "__call__") instead of the default.
       input_size: image size when the module does not fix it.
       labels, logits_layer, name: as for :func:`from_keras`.
       tags: graph tags of a TF1 Hub module, passed to ``hub.load``.
     """
-    low_high = _require_value_range(value_range, "load_hub")
-    order = _check_channel_order(channel_order)
+    convention = _required_preprocessing(preprocessing, value_range, channel_order, "load_hub")
     size = _check_input_size(input_size)
     restored, handle = restore_hub_module(handle_or_path, tags=tags)
     source = f"{KIND_HUB} {handle!r}"
     endpoint = _select_endpoint(restored, signature, source,
                                 (CALL_ENDPOINT, TF1_HUB_SIGNATURE, SERVING_SIGNATURE))
-    return _wrap_endpoint(endpoint, value_range=low_high, channel_order=order, input_size=size,
+    return _wrap_endpoint(endpoint, preprocessing=convention, input_size=size,
                           output_key=output_key, labels=labels, logits_layer=logits_layer,
                           name=name or _hub_display_name(handle), source=source,
                           source_kind=KIND_HUB)
@@ -606,14 +632,19 @@ def _hub_display_name(handle: str) -> str:
 
 
 # ----------------------------------------------------------------- one entry
-def load(model_or_path, *, value_range: Sequence[float] | None = None, channel_order: str = "RGB",
+def load(model_or_path, *, value_range: Sequence[float] | None = None,
+         channel_order: str | None = None, preprocessing: Preprocessing | str | None = None,
          weights: str | os.PathLike | None = DEFAULT_WEIGHTS, **kwargs) -> VisionModel:
     """One entry point for every kind of model (used by the command line's ``--model``).
 
     Accepts:
       * "inceptionv1" (any case; also "inception_v1", "googlenet"): lucid2's
         InceptionV1 with ``weights`` ("imagenet" by default, a local path, or
-        None for random initialization; it knows its own value range);
+        None for random initialization; it knows its own input convention);
+      * "keras:NAME", e.g. "keras:ResNet50": the ``keras.applications`` model
+        NAME (:func:`lucid2.modelzoo.keras_applications.keras_application`),
+        with ``weights`` passed to Keras ("imagenet", a weights file, or None);
+        its preprocessing is known;
       * a :class:`VisionModel`: returned as is;
       * a ``keras.Model``: :func:`from_keras`;
       * a path to a ``.keras`` / ``.h5`` file or a SavedModel directory:
@@ -623,46 +654,63 @@ def load(model_or_path, *, value_range: Sequence[float] | None = None, channel_o
         ``https://www.kaggle.com/models/...``, any http(s):// or gs:// URL):
         :func:`load_hub`.
 
-    For anything but InceptionV1, ``value_range`` is required. Other keyword
+    For any other model than these two, the input convention is required:
+    ``preprocessing`` (a :class:`~lucid2.modelzoo.preprocessing.Preprocessing`
+    or a named one), or ``value_range`` (and ``channel_order``). Other keyword
     arguments go to the loader chosen (e.g. ``labels``, ``input_size``,
-    ``output_key``, ``signature``).
+    ``output_key``, ``signature``; ``include_top``, ``input_shape`` for keras:
+    models).
     """
+    convention_given = [name for name, value in (("value_range", value_range),
+                                                 ("channel_order", channel_order),
+                                                 ("preprocessing", preprocessing))
+                        if value is not None]
     if isinstance(model_or_path, VisionModel):
-        if value_range is not None or weights != DEFAULT_WEIGHTS or kwargs:
+        if convention_given or weights != DEFAULT_WEIGHTS or kwargs:
             raise ValueError("model_or_path is already a lucid2 VisionModel; it takes no "
-                             "value_range, weights or loader options.")
+                             "value_range, channel_order, preprocessing, weights or loader "
+                             "options.")
         return model_or_path
     if isinstance(model_or_path, str) and model_or_path.strip().lower() in INCEPTIONV1_NAMES:
-        return _load_inceptionv1(value_range, channel_order, weights, kwargs)
+        return _load_inceptionv1(value_range, channel_order, preprocessing, weights, kwargs)
+    application = keras_application_name(model_or_path)
+    if application is not None:
+        if convention_given:
+            raise ValueError(
+                f"keras:{application} knows its own preprocessing (the one Keras trained it "
+                f"with); do not pass {', '.join(convention_given)} for it.")
+        return keras_application(application, weights=None if weights is None
+                                 else os.fspath(weights), **kwargs)
     if type(model_or_path).__module__.startswith("tf_keras"):
         raise _not_keras3(model_or_path)
     if not isinstance(model_or_path, (keras.Model, str, os.PathLike)):
         raise TypeError(f"Cannot load a model from {type(model_or_path).__name__}; expected "
                         f"{ACCEPTED_MODELS}.")
     if weights != DEFAULT_WEIGHTS:
-        raise ValueError("weights applies to 'inceptionv1' only; other models carry their own.")
+        raise ValueError("weights applies to 'inceptionv1' and 'keras:NAME' models only; other "
+                         "models carry their own.")
     what = f"load({model_or_path!r})" if not isinstance(model_or_path, keras.Model) else "load"
-    low_high = _require_value_range(value_range, what)
+    convention = _required_preprocessing(preprocessing, value_range, channel_order, what)
     if isinstance(model_or_path, keras.Model):
-        return from_keras(model_or_path, value_range=low_high, channel_order=channel_order,
-                          **kwargs)
+        return from_keras(model_or_path, preprocessing=convention, **kwargs)
     path = os.fspath(model_or_path)
     if path.startswith(REMOTE_PREFIXES):
-        return load_hub(path, value_range=low_high, channel_order=channel_order, **kwargs)
+        return load_hub(path, preprocessing=convention, **kwargs)
     if os.path.isdir(path) and os.path.isfile(os.path.join(path, TF1_HUB_MODULE_FILE)):
-        return load_hub(path, value_range=low_high, channel_order=channel_order, **kwargs)
+        return load_hub(path, preprocessing=convention, **kwargs)
     if os.path.exists(path):
-        return load_saved_model(path, value_range=low_high, channel_order=channel_order, **kwargs)
+        return load_saved_model(path, preprocessing=convention, **kwargs)
     if os.sep in path or "/" in path or path.lower().endswith(KERAS_FILE_SUFFIXES):
         raise FileNotFoundError(f"No model at {path!r}. Expected {ACCEPTED_MODELS}.")
     raise ValueError(f"Unknown model {path!r}. Expected {ACCEPTED_MODELS}.")
 
 
-def _load_inceptionv1(value_range, channel_order, weights, kwargs) -> VisionModel:
-    if value_range is not None:
-        raise ValueError("InceptionV1 knows its own value range (-117, 138); do not pass "
-                         "value_range for it.")
-    if _check_channel_order(channel_order) != "RGB":
+def _load_inceptionv1(value_range, channel_order, preprocessing, weights,
+                      kwargs) -> VisionModel:
+    if value_range is not None or preprocessing is not None:
+        raise ValueError("InceptionV1 knows its own input convention (RGB, value range "
+                         "(-117, 138)); do not pass value_range or preprocessing for it.")
+    if channel_order is not None and check_channel_order(channel_order) != "RGB":
         raise ValueError("InceptionV1 takes RGB images; channel_order cannot be changed.")
     if kwargs:
         raise TypeError(f"InceptionV1 takes only weights=, got {', '.join(sorted(kwargs))}.")

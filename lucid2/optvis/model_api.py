@@ -56,8 +56,10 @@ def require_renderable(model) -> RenderableModel:
         return model
     if isinstance(model, keras.Model):
         raise TypeError(
-            "render needs to know the value range your Keras model expects: wrap it first, e.g. "
-            "lucid2.modelzoo.from_keras(model, value_range=(-1, 1)).")
+            "render needs to know the input convention your Keras model expects: wrap it first, "
+            "e.g. lucid2.modelzoo.from_keras(model, value_range=(-1, 1)) or "
+            "from_keras(model, preprocessing='torch'); a keras.applications network by name: "
+            "lucid2.modelzoo.keras_application('ResNet50').")
     raise TypeError(f"Expected a lucid2 model (e.g. lucid2.modelzoo.InceptionV1()), got "
                     f"{type(model).__name__}.")
 

@@ -4,11 +4,12 @@ Everything is validated before anything compiles: the objective against the
 model (layer names, channels, ``batch=`` targets, image size), the
 parameterization's shape, the thresholds, the optimizer's learning rate, and
 the size of the images the model receives after the transforms (a model with a
-fixed input size gets exactly that size; images too small for a requested
-layer are refused with the smallest size that works, see
-:mod:`lucid2.optvis.sizes`). Then one ``tf.function`` step is traced per render
-(never retraced across steps or thresholds) that computes the network only up
-to the deepest layer the objective reads. The step also notes the first step
+fixed input size gets exactly that size: a differentiable resize is appended to
+the transforms, with a warning; images too small for a requested layer are
+refused with the smallest size that works, see :mod:`lucid2.optvis.sizes`).
+Then one ``tf.function`` step is traced per render (never retraced across steps
+or thresholds) that computes the network only up to the deepest layer the
+objective reads. The step also notes the first step
 whose objective or updated parameterization is NaN or infinite; rendering stops
 there with :class:`NonFiniteObjectiveError`.
 
@@ -239,25 +240,35 @@ class Renderer:
       image_shape: (N, H, W, C) of the parameterization.
       steps_done: number of optimization steps run so far.
       trace_count: how many times the step function was traced (1 after any steps).
+      transparency_maps: with ``transparency=True``, the :meth:`transparency` map at each
+        threshold of the last :meth:`run` (else empty).
+
+    With ``transparency=True`` every step also adds the absolute gradient of the
+    objective with respect to the untransformed images, summed over their channels, to
+    a (N, H, W) map (MACO's transparency: where the objective drew on the image, through
+    every random transform); :meth:`transparency` reads it. Without it, the step
+    computes exactly what it did before.
     """
 
     def __init__(self, model: RenderableModel, objective, param_f=None, optimizer=None,
                  transforms: Sequence[Callable] | None = None, seed: int | None = None,
                  relu_gradient_override: bool = True,
-                 redirect_steps: int = DEFAULT_REDIRECT_STEPS):
+                 redirect_steps: int = DEFAULT_REDIRECT_STEPS, transparency: bool = False):
         self.model = require_renderable(model)
         self.objective = objectives_lib.as_objective(objective)
         seed = _check_seed(seed)
         redirect_steps = checks.non_negative_int("redirect_steps", redirect_steps)
+        transparency = checks.boolean("transparency", transparency)
         self._transform = _make_transform(transforms)
         if seed is not None:
             keras.utils.set_random_seed(seed)
         self.param = _make_param(param_f)
         self.image_shape = _param_shape(self.param)
+        self.layers = self._requested_layers()
+        self._transform = sizes.fit_to_model(self.model, self.layers, self.image_shape,
+                                             self._transform)
         # What the model receives: the transformed size when the transforms give one.
         model_shape = sizes.model_image_shape(self.image_shape, self._transform)
-        self.layers = self._requested_layers()
-        sizes.check_image_size(self.model, self.layers, self.image_shape, self._transform)
         self.objective.validate(self.model, model_shape)  # output shapes of every layer too
         self._submodel = self.model.submodel(list(self.layers)) if self.layers else None
         # Reference images the objective compares with, at the parameterization's size.
@@ -278,6 +289,9 @@ class Renderer:
         # NONFINITE_* bits: what was not finite at that step.
         self._nonfinite_parts = tf.Variable(0, dtype=tf.int32, trainable=False,
                                             name="nonfinite_parts")
+        self._transparency = (tf.Variable(tf.zeros(self.image_shape[:3]), trainable=False,
+                                          name="transparency") if transparency else None)
+        self.transparency_maps: list[np.ndarray] = []
         self.trace_count = 0
         # No autograph: the step has no data-dependent Python control flow, and user
         # objectives should run as written.
@@ -361,9 +375,17 @@ class Renderer:
     def _step(self) -> tf.Tensor:
         self.trace_count += 1  # runs only while tracing
         with tf.GradientTape() as tape:
-            value = self._forward(self.param())
+            images = self.param()
+            value = self._forward(images)
             loss = -value  # objectives are maximized
-        gradients = tape.gradient(loss, self._variables)
+        if self._transparency is None:
+            gradients = tape.gradient(loss, self._variables)
+        else:
+            # One backward pass for both: the image gradient is on its way to the variables.
+            *gradients, image_gradient = tape.gradient(loss, self._variables + [images])
+            if image_gradient is not None:
+                self._transparency.assign_add(
+                    tf.reduce_sum(tf.abs(image_gradient), axis=-1))
         if all(g is None for g in gradients):
             raise ValueError(
                 f"The objective {self.objective!r} does not depend on the image, so there is "
@@ -420,6 +442,17 @@ class Renderer:
             "the square root or log of 0) and the optimizer (a NaN or too large learning "
             "rate).")
 
+    def transparency(self) -> np.ndarray:
+        """MACO's transparency map: float32 (N, H, W), >= 0, the sum over the steps run so
+        far of the absolute gradient of the objective with respect to the untransformed
+        images (summed over their channels; redirected during the first
+        ``redirect_steps`` steps, as the optimized gradient is). Needs
+        ``transparency=True``."""
+        if self._transparency is None:
+            raise ValueError("This render keeps no transparency map; create it with "
+                             "transparency=True (render_vis(..., transparency=True)).")
+        return np.asarray(self._transparency.numpy(), dtype=np.float32)
+
     def images(self, keep_alpha: bool = False) -> np.ndarray:
         """The current untransformed images, float32 in [0, 1]: (N, H, W, 3), or RGBA
         when ``keep_alpha`` and the parameterization has alpha (else composited over white)."""
@@ -451,9 +484,11 @@ class Renderer:
                   if tensorboard_dir is not None else None)
         frames = [self.images()] if gif_path is not None else []
         results: list[np.ndarray] = []
+        self.transparency_maps = []
         pending = list(thresholds)
         while pending and pending[0] == start:
             results.append(self.images(keep_alpha))
+            self._keep_transparency()
             pending.pop(0)
         with reporter.running(total - start, self.progress_label()):
             for step in range(start + 1, total + 1):
@@ -474,12 +509,17 @@ class Renderer:
                         write_image_summary("render", self.images(), step)
                 while pending and pending[0] == step:
                     results.append(self.images(keep_alpha))
+                    self._keep_transparency()
                     pending.pop(0)
         if writer is not None:
             writer.flush()
         if gif_path is not None:
             save_gif(frames, gif_path)
         return results
+
+    def _keep_transparency(self) -> None:
+        if self._transparency is not None:
+            self.transparency_maps.append(self.transparency())
 
     def progress_label(self) -> str:
         """What the render reports as its progress label: the objective (cut short when
@@ -518,7 +558,8 @@ def render_vis(model: RenderableModel, objective, param_f=None, optimizer=None,
                tensorboard_dir: str | os.PathLike | None = None,
                snapshot_every: int | None = None, gif_path: str | os.PathLike | None = None,
                keep_alpha: bool = False,
-               progress: progress_lib.Reporter | None = None) -> list[np.ndarray]:
+               progress: progress_lib.Reporter | None = None, transparency: bool = False
+               ) -> list[np.ndarray] | tuple[list[np.ndarray], list[np.ndarray]]:
     """Optimizes an image to maximize ``objective`` on ``model`` (Lucid's ``render_vis``).
 
     Args:
@@ -553,16 +594,24 @@ def render_vis(model: RenderableModel, objective, param_f=None, optimizer=None,
         objective and the image size). None: a progress bar with ``verbose``, else the
         reporter made active by ``progress.reporting(...)`` (as the apps do), else none.
         Reporting never changes the render.
+      transparency: also return MACO's transparency maps (see :class:`Renderer`): at
+        each threshold, the absolute gradient of the objective with respect to the
+        untransformed images (through the random transforms), summed over channels
+        and over the steps so far. Costs a little more per step; off, the render is
+        exactly as without the argument.
 
     Returns:
       One float32 array per threshold, (N, H, W, 3) in [0, 1] (the untransformed
-      images; (N, H, W, 4) with ``keep_alpha`` and an RGBA parameterization).
+      images; (N, H, W, 4) with ``keep_alpha`` and an RGBA parameterization). With
+      ``transparency``, ``(images, maps)``: the images as above and one float32
+      (N, H, W) map >= 0 per threshold.
 
     Raises:
       ValueError: for an invalid objective, parameterization, thresholds, learning
-        rate, etc., and for images the model cannot take after the transforms (a
-        fixed input size, or too small for a requested layer: the message gives the
-        smallest size that works), before anything is compiled.
+        rate, etc., and for images too small for a requested layer before or after
+        the transforms (the message gives the smallest size that works), before
+        anything is compiled. A model taking one input size only gets the
+        transformed images resized to it (a warning says so).
       NonFiniteObjectiveError: when the objective or the parameterization becomes NaN
         or infinite (checked every ``NONFINITE_CHECK_EVERY`` steps, at thresholds and
         with ``verbose``).
@@ -574,10 +623,13 @@ def render_vis(model: RenderableModel, objective, param_f=None, optimizer=None,
     renderer = Renderer(model, objective, param_f=param_f, optimizer=optimizer,
                         transforms=transforms, seed=seed,
                         relu_gradient_override=relu_gradient_override,
-                        redirect_steps=redirect_steps)
-    return renderer.run(thresholds, verbose=verbose, tensorboard_dir=tensorboard_dir,
-                        snapshot_every=snapshot_every, gif_path=gif_path, keep_alpha=keep_alpha,
-                        progress=progress)
+                        redirect_steps=redirect_steps, transparency=transparency)
+    images = renderer.run(thresholds, verbose=verbose, tensorboard_dir=tensorboard_dir,
+                          snapshot_every=snapshot_every, gif_path=gif_path,
+                          keep_alpha=keep_alpha, progress=progress)
+    if transparency:
+        return images, renderer.transparency_maps
+    return images
 
 
 def make_render_step(model: RenderableModel, objective, **kwargs) -> Callable[[], tf.Tensor]:

@@ -37,16 +37,17 @@ from lucid2.optvis import checks
 from lucid2.optvis import param as param_lib
 from lucid2.optvis import transform
 from lucid2.optvis.defaults import (DEFAULT_BATCH, DEFAULT_DECORRELATE, DEFAULT_LEARNING_RATE,
-                                    DEFAULT_PARAM, DEFAULT_SIZE, DEFAULT_STEPS,
-                                    DEFAULT_TRANSFORMS, PARAM_KINDS, TRANSFORM_NAMES)
+                                    DEFAULT_PARAM, DEFAULT_PRESET, DEFAULT_SIZE, DEFAULT_STEPS,
+                                    DEFAULT_TRANSFORMS, PARAM_KINDS, PRESET_CHANGES,
+                                    PRESET_NAMES, TRANSFORM_NAMES, preset_value)
 from lucid2.optvis.render import Renderer
 
 # Re-exported: the defaults are defined once, in lucid2.optvis.defaults.
 __all__ = [
     "DEFAULT_BATCH", "DEFAULT_BETA_1", "DEFAULT_BETA_2", "DEFAULT_DECORRELATE",
-    "DEFAULT_LEARNING_RATE", "DEFAULT_PARAM", "DEFAULT_SIZE", "DEFAULT_STEPS",
-    "DEFAULT_TRANSFORM_STRENGTH", "DEFAULT_TRANSFORMS", "FAST", "PARAM_KINDS", "PRESETS",
-    "RenderSettings", "TRANSFORM_NAMES", "preset", "scaled_transforms",
+    "DEFAULT_LEARNING_RATE", "DEFAULT_PARAM", "DEFAULT_PRESET", "DEFAULT_SIZE",
+    "DEFAULT_STEPS", "DEFAULT_TRANSFORM_STRENGTH", "DEFAULT_TRANSFORMS", "FAST", "PARAM_KINDS",
+    "PRESET_NAMES", "PRESETS", "RenderSettings", "TRANSFORM_NAMES", "preset", "scaled_transforms",
 ]
 
 _TRANSFORM_LISTS: Mapping[str, Sequence[Callable]] = types.MappingProxyType({
@@ -130,7 +131,8 @@ class RenderSettings:
       transform_strength: scales the random amounts of the named transforms (pad
         and jitter widths, the spread of the scale factors, the rotation angles; see
         :func:`scaled_transforms`): 1 is the list as named, 0.5 half as much
-        movement. Must be 1 with transforms="none".
+        movement. No effect with transforms="none" (so a preset's strength carries
+        over when a variant switches its transforms off and on again).
       learning_rate: Adam's learning rate.
       beta_1: Adam's decay of the gradient's running mean (momentum); 0 uses each
         step's gradient alone (normalized by the running second moment).
@@ -171,12 +173,6 @@ class RenderSettings:
             "beta_1": _decay("beta_1", self.beta_1),
             "beta_2": _decay("beta_2", self.beta_2),
         }
-        if (checked["transforms"] == "none"
-                and checked["transform_strength"] != DEFAULT_TRANSFORM_STRENGTH):
-            raise ValueError(
-                f"transform_strength scales the 'standard' or 'article' transforms; with "
-                f"transforms='none' it must be {DEFAULT_TRANSFORM_STRENGTH}, got "
-                f"{checked['transform_strength']}.")
         for name, value in checked.items():
             object.__setattr__(self, name, value)  # frozen: store the normalized value
 
@@ -246,26 +242,14 @@ class RenderSettings:
         return dataclasses.asdict(self)
 
 
-# "fast": Lucid's recipe in 128 steps instead of 512, with three changes: Adam without
-# momentum (beta_1=0), twice the learning rate (0.1) and the standard transforms at 0.35
-# of their movement (pad 4, jitter 3, scales 0.965-1.035, rotations within 3.5 degrees,
-# jitter 1). Without momentum the activation rises much faster in the first hundred
-# steps; the higher rate gives the images the contrast of Lucid's 512-step ones (at 0.05
-# they stay grayer); lighter transforms let the image settle sooner. Each alone falls
-# short (about 0.84-0.92 of Lucid's 512-step activation at 128 steps, where Lucid itself
-# gets 0.85); together they reach it. benchmarks/render_quality.py measures it.
-FAST = RenderSettings(learning_rate=0.1, beta_1=0.0, transform_strength=0.35, steps=128)
-
-# Named settings: presets differ only in their RenderSettings values.
+# Named settings: presets differ only in their RenderSettings values (their changes to
+# Lucid's recipe, and why, are in lucid2.optvis.defaults.PRESET_CHANGES).
 PRESETS: Mapping[str, RenderSettings] = types.MappingProxyType({
-    "lucid": RenderSettings(),
-    "fast": FAST,
-})
+    name: RenderSettings(**changes) for name, changes in PRESET_CHANGES.items()})
+FAST = PRESETS["fast"]
 
 
 def preset(name: str, **changes) -> RenderSettings:
     """The settings named ``name`` in :data:`PRESETS`, with ``changes`` applied."""
-    if name not in PRESETS:
-        raise ValueError(f"Unknown render preset {name!r}; the presets are: "
-                         f"{', '.join(PRESETS)}.")
+    preset_value(name, "steps", DEFAULT_STEPS)  # an unknown name: the list of presets
     return PRESETS[name].replace(**changes)

@@ -2,15 +2,12 @@
 
 The model receives the images after the transforms, whose sizes the transforms
 state (:func:`lucid2.optvis.transform.smallest_output_size` and
-:func:`~lucid2.optvis.transform.largest_output_size`). Two kinds of images are
-refused:
+:func:`~lucid2.optvis.transform.largest_output_size`).
 
-* for a model with a fixed input size (e.g. a Keras model built on
-  ``Input((224, 224, 3))`` with a Dense head): any transformed size but that one,
-  unless the requested layers run on the other sizes (the convolutions of such a
-  network usually do; one forward pass on zeros at the smallest and largest
-  transformed size tells);
-* images too small for a requested layer: smaller than the layer's stride (the
+* A model with a fixed input size (e.g. a Keras model built on
+  ``Input((224, 224, 3))`` with a Dense head) gets every other transformed size
+  resized to its own (:func:`fit_to_model`).
+* Refused: images too small for a requested layer: smaller than the layer's stride (the
   whole image falls into one position of the layer's map, which then mostly sees
   padding) or than its unpadded convolutions need, before or after the
   transforms. The message gives the smallest size that works, found with the
@@ -19,11 +16,9 @@ refused:
 
 from __future__ import annotations
 
-import re
+import warnings
 import weakref
 from typing import Sequence
-
-import tensorflow as tf
 
 from lucid2.optvis import transform
 from lucid2.optvis.model_api import RenderableModel, fixed_input_size
@@ -34,14 +29,14 @@ RGB_CHANNELS = 3
 # Sizes whose difference every power-of-two stride divides, large enough for any layer:
 # the stride is the step of the output size between them.
 STRIDE_PROBE_SIZES = (512, 1024)
-# TensorFlow's prefix naming the traced function in an error, e.g. "{{function_node f}}".
-_FUNCTION_NODE = re.compile(r"\{\{[^}]*\}\}\s*")
 # The smallest-size search gives up above this side.
 MAX_SEARCH_SIZE = 8192
 
 # model -> {(layer, image shape): output shape}: a model's shapes do not change, and each
 # costs a symbolic pass through the network (a tenth of a second for InceptionV1).
 _SHAPES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# model -> the resizes already announced: each is said once per model, not once per render.
+_TOLD: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _text(hw: Sequence[int]) -> str:
@@ -154,60 +149,67 @@ def smallest_size(model: RenderableModel, layers: Sequence[str], batch: int,
     return candidate
 
 
-def _run_error(model: RenderableModel, layers: Sequence[str],
-               sizes: Sequence[Size]) -> str | None:
-    """The error of computing ``layers`` on zero images of each of ``sizes``, as in a
-    render's step (spatial sizes unknown while tracing), or None when all run."""
-    submodel = model.submodel(list(layers))
-    run = tf.function(lambda images: submodel(images, training=False), autograph=False,
-                      input_signature=[tf.TensorSpec((1, None, None, RGB_CHANNELS), tf.float32)])
-    for hw in sizes:
-        try:
-            run(tf.zeros((1, *hw, RGB_CHANNELS), tf.float32))
-        except (tf.errors.OpError, ValueError, TypeError) as error:
-            lines = [_FUNCTION_NODE.sub("", line).strip() for line in str(error).splitlines()]
-            lines = [line for line in lines if line]
-            return lines[0] if lines else type(error).__name__
-    return None
+def fit_to_model(model: RenderableModel, layers: Sequence[str], image_shape: Sequence[int],
+                 transform_fn: transform.Transform) -> transform.Transform:
+    """The transforms a render uses for ``model``: ``transform_fn`` itself, or, for a model
+    that takes one input size only (e.g. a Dense head on 224x224) which the transformed
+    images of ``image_shape`` (N, H, W, C) would not have (or may not: transforms that
+    cannot state their sizes), ``transform_fn`` followed by a differentiable
+    :func:`~lucid2.optvis.transform.resize_to` that size. The resize is announced with a
+    warning, once per model, image size and layers.
 
+    Such a model gets its one size for every layer, its convolutions too (Keras checks
+    the size at the model's input); to look at those at other scales, build the
+    network without its head (e.g. ``include_top=False``).
 
-def check_fixed_input_size(model: RenderableModel, fixed: Size, layers: Sequence[str],
-                           image_shape: Sequence[int],
-                           transform_fn: transform.Transform) -> None:
-    """Raises ValueError when the model, which declares the input size ``fixed`` (height,
-    width), would receive other sizes after the transforms and ``layers`` cannot be
-    computed on them; nothing is checked when the transforms cannot state their sizes."""
+    Raises ValueError when the images are too small for ``layers`` (see
+    :func:`check_image_size`).
+    """
+    if not layers:
+        return transform_fn  # the objective reads only the images: the model never sees them
+    fixed = fixed_input_size(model, layers)
+    if fixed is None:
+        check_image_size(model, layers, image_shape, transform_fn)
+        return transform_fn
+    height, width = fixed
     hw = (int(image_shape[1]), int(image_shape[2]))
     sizes = transformed_sizes(transform_fn, hw)
-    if sizes is None or sizes[0] == sizes[1] == tuple(fixed):
-        return
-    error = _run_error(model, layers, [s for s in dict.fromkeys(sizes) if s != tuple(fixed)])
-    if error is None:
-        return  # e.g. the convolutions of a network whose fixed size serves its head
-    smallest, largest = sizes
-    given = (_text(largest) if smallest == largest
-             else f"{_text(smallest)} up to {_text(largest)}")
+    if sizes is not None and sizes[0] == sizes[1] == tuple(fixed):
+        return transform_fn
+    given = ("the images after the transforms (sizes not stated)" if sizes is None else
+             f"the {_text(sizes[0])} images it would receive after the transforms"
+             if sizes[0] == sizes[1] else
+             f"the {_text(sizes[0])} up to {_text(sizes[1])} images it would receive after "
+             "the transforms")
+    try:
+        told = _TOLD.setdefault(model, set())
+    except TypeError:  # a model that cannot be weakly referenced: said every time
+        told = set()
+    key = (tuple(fixed), given, tuple(layers))
+    if key not in told:
+        told.add(key)
+        _announce_resize(model, fixed, given)
+    return transform.compose([transform_fn, transform.resize_to(height, width)])
+
+
+def _announce_resize(model: RenderableModel, fixed: Size, given: str) -> None:
     height, width = fixed
-    raise ValueError(
+    warnings.warn(
         f"Model {getattr(model, 'name', type(model).__name__)!r} takes images of "
-        f"{height}x{width} pixels only (computing {', '.join(map(repr, layers))} fails on "
-        f"other sizes: {error}), but it would receive images of {given} (the "
-        f"{_text(hw)} images of the parameterization after the transforms). Add "
-        f"transform.crop_or_pad_to({height}, {width}) as the last transform, or render "
-        f"{height}x{width} images without transforms (transforms=[]).")
+        f"{height}x{width} pixels only: {given} are resized to {height}x{width} "
+        f"(transform.resize_to({height}, {width}) appended to the transforms).",
+        UserWarning, stacklevel=4)
 
 
 def check_image_size(model: RenderableModel, layers: Sequence[str], image_shape: Sequence[int],
                      transform_fn: transform.Transform) -> None:
-    """Raises ValueError when the model cannot take the images of ``image_shape`` (N, H,
-    W, C) after ``transform_fn`` for ``layers``: a fixed input size they do not match, or
-    a size too small (naming the smallest that works)."""
+    """Raises ValueError when the images of ``image_shape`` (N, H, W, C) are too small for
+    ``layers`` before or after ``transform_fn``, naming the smallest size that works
+    (models with a fixed input size are left to :func:`fit_to_model`)."""
     if not layers:
         return  # the objective reads only the images: the model never sees them
-    fixed = fixed_input_size(model, layers)
-    if fixed is not None:
-        check_fixed_input_size(model, fixed, layers, image_shape, transform_fn)
-        return
+    if fixed_input_size(model, layers) is not None:
+        return  # fit_to_model resizes to the one size it takes
     batch, hw = int(image_shape[0]), (int(image_shape[1]), int(image_shape[2]))
     problem = size_problem(model, layers, batch, hw, transform_fn)
     if problem is None:

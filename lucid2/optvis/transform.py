@@ -460,22 +460,35 @@ def random_rotate(angles: Sequence[float], units: str = "degrees", fill_mode: st
     return _RandomRotate(angles, units, fill_mode, fill_value)
 
 
-class _CropOrPadTo(TransformBase):
-    def __init__(self, height, width, constant_value):
+class _ToSize(TransformBase):
+    """Gives every image one static size, whatever the input size (even an unknown one)."""
+
+    def __init__(self, height, width):
         self.height = checks.positive_int("height", height)
         self.width = checks.positive_int("width", width)
-        self.constant_value = checks.finite_float("constant_value", constant_value)
+
+    def _resample(self, images: tf.Tensor) -> tf.Tensor:
+        raise NotImplementedError
 
     def apply(self, images, rng):
-        out = _center_crop_or_pad(images, self.height, self.width, self.constant_value)
+        out = self._resample(images)
         out.set_shape([images.shape[0], self.height, self.width, images.shape[3]])
         return out
 
     def largest_size(self, hw):
-        return self.height, self.width  # whatever the input size, even an unknown one
+        return self.height, self.width
 
     def smallest_size(self, hw):
         return self.height, self.width
+
+
+class _CropOrPadTo(_ToSize):
+    def __init__(self, height, width, constant_value):
+        super().__init__(height, width)
+        self.constant_value = checks.finite_float("constant_value", constant_value)
+
+    def _resample(self, images):
+        return _center_crop_or_pad(images, self.height, self.width, self.constant_value)
 
     def __repr__(self):
         return f"crop_or_pad_to({self.height}, {self.width}, constant_value={self.constant_value})"
@@ -506,6 +519,24 @@ def crop_or_pad_to(height: int, width: int, constant_value: float = DEFAULT_FILL
     output has a static spatial shape.
     """
     return _CropOrPadTo(height, width, constant_value)
+
+
+class _ResizeTo(_ToSize):
+    def _resample(self, images):
+        # Bilinear keeps the gradient flowing to every source pixel the output samples.
+        return tf.image.resize(images, (self.height, self.width), method="bilinear")
+
+    def __repr__(self):
+        return f"resize_to({self.height}, {self.width})"
+
+
+def resize_to(height: int, width: int) -> Transform:
+    """Resizes the images (bilinear, differentiable) to ``height`` x ``width``.
+
+    The renderer appends it for models that take one input size only (see
+    :func:`lucid2.optvis.sizes.fit_to_model`); the output has a static spatial shape.
+    """
+    return _ResizeTo(height, width)
 
 
 def _check_transforms(transforms) -> tuple[Transform, ...]:
@@ -781,3 +812,112 @@ article_transforms: list[Transform] = [
         jitter(8),
     ]),
 ]
+
+
+# MACO (Fel et al. 2023) looks at the image through random crops, each resized to the
+# image's own size, plus pixel noise. Our defaults: crops of 40% to 100% of the side,
+# placed uniformly inside the image, 0.02 noise (values in [0, 1]).
+MACO_CROP_FRACTIONS = (0.4, 1.0)
+MACO_CROPS = 4
+MACO_NOISE = 0.02
+
+
+class _RandomCrops(TransformBase):
+    def __init__(self, count, min_fraction, max_fraction, size):
+        self.count = checks.positive_int("count", count)
+        self.min_fraction = checks.positive_float("min_fraction", min_fraction)
+        self.max_fraction = checks.positive_float("max_fraction", max_fraction)
+        if not self.min_fraction <= self.max_fraction <= 1.0:
+            raise ValueError(
+                "The crops' side fractions must satisfy 0 < min_fraction <= max_fraction <= 1, "
+                f"got min_fraction={min_fraction}, max_fraction={max_fraction}.")
+        self.size = None if size is None else _checked_hw("size", size)
+
+    def apply(self, images, rng):
+        shape = tf.shape(images)
+        total = shape[0] * self.count
+        sides = rng.uniform(tf.reshape(total, [1]), self.min_fraction, self.max_fraction)
+        # Top-left corners uniform over the positions that keep the crop inside the image,
+        # so no crop shows anything but the image.
+        tops = rng.uniform(tf.reshape(total, [1])) * (1.0 - sides)
+        lefts = rng.uniform(tf.reshape(total, [1])) * (1.0 - sides)
+        boxes = tf.stack([tops, lefts, tops + sides, lefts + sides], axis=1)
+        owners = tf.repeat(tf.range(shape[0]), self.count)  # image-major: crops of image 0 first
+        height, width = _static_hw(images)
+        out_hw = self.size
+        if out_hw is None and height is not None and width is not None:
+            out_hw = (height, width)
+        crop_size = tf.constant(out_hw, tf.int32) if out_hw is not None else shape[1:3]
+        out = tf.image.crop_and_resize(images, boxes, owners, crop_size, method="bilinear")
+        batch = None if images.shape[0] is None else images.shape[0] * self.count
+        out.set_shape([batch, *(out_hw or (None, None)), images.shape[3]])
+        return out
+
+    def largest_size(self, hw):
+        return self.size if self.size is not None else hw
+
+    def smallest_size(self, hw):
+        return self.largest_size(hw)
+
+    def __repr__(self):
+        return (f"random_crops({self.count}, min_fraction={self.min_fraction}, "
+                f"max_fraction={self.max_fraction}, size={self.size})")
+
+
+def random_crops(count: int = MACO_CROPS, min_fraction: float = MACO_CROP_FRACTIONS[0],
+                 max_fraction: float = MACO_CROP_FRACTIONS[1],
+                 size: Size | None = None) -> Transform:
+    """``count`` random square-ish crops of every image, each resized (bilinear) to ``size``.
+
+    Each crop's side is a fraction of the image's height and width, drawn uniformly in
+    [``min_fraction``, ``max_fraction``]; its position is uniform among those that keep
+    it inside the image. The output has ``count`` times as many images, image-major (the
+    crops of image 0, then of image 1, ...), so use it with objectives that average over
+    the batch (no ``batch=`` index): a MACO render optimizes one image per objective.
+
+    Args:
+      count: crops per image and call.
+      min_fraction, max_fraction: the range of the crops' side, as a fraction of the
+        image's (0 < min_fraction <= max_fraction <= 1).
+      size: the crops' (height, width); None: the input's own size.
+    """
+    return _RandomCrops(count, min_fraction, max_fraction, size)
+
+
+class _RandomNoise(TransformBase):
+    def __init__(self, sd):
+        self.sd = checks.non_negative_float("sd", sd)
+
+    def apply(self, images, rng):
+        if self.sd == 0:
+            return tf.identity(images)
+        return images + rng.normal(tf.shape(images), stddev=self.sd)
+
+    def largest_size(self, hw):
+        return hw
+
+    def smallest_size(self, hw):
+        return hw
+
+    def __repr__(self):
+        return f"random_noise({self.sd})"
+
+
+def random_noise(sd: float = MACO_NOISE) -> Transform:
+    """Adds Gaussian noise of standard deviation ``sd`` to every pixel and channel (values
+    may leave [0, 1]; the model takes them as they are)."""
+    return _RandomNoise(sd)
+
+
+def maco_transforms(count: int = MACO_CROPS, min_fraction: float = MACO_CROP_FRACTIONS[0],
+                    max_fraction: float = MACO_CROP_FRACTIONS[1],
+                    noise: float = MACO_NOISE) -> list[Transform]:
+    """MACO's robustness transforms: :func:`random_crops` (``count`` crops per image,
+    resized to the image's size), then :func:`random_noise`.
+
+    The MACO paper (and Xplique) draws dozens of crops per step from a large image, with
+    a side shrinking from half the image to a twentieth over the steps. Our defaults suit
+    renders at the size the model sees (128 to 224 pixels) and a CPU budget: 4 crops of
+    40% to 100% of the side at every step, and light noise.
+    """
+    return [random_crops(count, min_fraction, max_fraction), random_noise(noise)]

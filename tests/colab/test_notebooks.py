@@ -26,6 +26,7 @@ def test_notebook_runs_top_to_bottom(path, shared_data, monkeypatch, tmp_path):
     monkeypatch.setenv("LUCID2_INCEPTIONV1_WEIGHTS", str(shared_data / "inception5h"))
     monkeypatch.setenv("LUCID2_SHARED_DATA", str(shared_data))
     monkeypatch.setenv("LUCID2_MAX_STEPS", NOTEBOOK_MAX_STEPS)
+    monkeypatch.setenv("LUCID2_KERAS_WEIGHTS", "none")  # keras.applications: random, offline
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
         [str(REPO_ROOT)] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")

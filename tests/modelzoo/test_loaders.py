@@ -11,6 +11,7 @@ import tensorflow as tf
 from lucid2.modelzoo import loaders
 from lucid2.modelzoo.base import VisionModel
 from lucid2.modelzoo.loaders import from_keras, load, load_hub, load_saved_model
+from lucid2.modelzoo.preprocessing import Preprocessing
 from lucid2.optvis import objectives
 
 SEED = 0
@@ -242,14 +243,14 @@ def test_unknown_layer_suggests_close_matches(tiny_cnn):
 
 
 def test_value_range_is_required(tiny_cnn):
-    with pytest.raises(TypeError, match="value_range"):
-        from_keras(tiny_cnn)  # pylint: disable=missing-kwoa
-    for call in (lambda: from_keras(tiny_cnn, value_range=None),
+    for call in (lambda: from_keras(tiny_cnn),
+                 lambda: from_keras(tiny_cnn, value_range=None, channel_order="BGR"),
                  lambda: load(tiny_cnn),
                  lambda: load("https://tfhub.dev/google/imagenet/mobilenet_v2_100_224/"
                               "classification/5"),
                  lambda: load("/no/such/model.keras")):
-        with pytest.raises(ValueError, match=r"value_range is required.*\(-1, 1\)"):
+        with pytest.raises(ValueError, match=r"value_range is required.*\(-1, 1\).*preprocessing="
+                           r".*caffe, torch"):
             call()
 
 
@@ -569,8 +570,10 @@ def test_load_routes_hub_handles_to_load_hub(monkeypatch, tmp_path):
     for handle in ("https://tfhub.dev/google/imagenet/mobilenet_v2_100_224/classification/5",
                    "https://www.kaggle.com/models/google/mobilenet-v2/tensorFlow2/100-224"):
         load(handle, value_range=(0, 1), output_key="logits")
-        assert calls[-1] == (handle, {"value_range": (0.0, 1.0), "channel_order": "RGB",
+        assert calls[-1] == (handle, {"preprocessing": Preprocessing(value_range=(0.0, 1.0)),
                                       "output_key": "logits"})
+        load(handle, preprocessing="tf")
+        assert calls[-1] == (handle, {"preprocessing": Preprocessing(value_range=(-1.0, 1.0))})
     tf1_module = tmp_path / "tf1_module"
     tf1_module.mkdir()
     for marker in ("saved_model.pb", "tfhub_module.pb"):
@@ -592,8 +595,9 @@ def test_load_inceptionv1_by_name(monkeypatch):
     assert isinstance(load("inceptionv1", weights="/some/dir"), FakeInceptionV1)
     assert isinstance(load("inceptionv1", weights=None), FakeInceptionV1)
     assert created == ["imagenet", "/some/dir", None]  # None: random initialization
-    with pytest.raises(ValueError, match="own value range"):
-        load("inceptionv1", value_range=(0, 1))
+    for convention in ({"value_range": (0, 1)}, {"preprocessing": "torch"}):
+        with pytest.raises(ValueError, match="own input convention.*-117, 138"):
+            load("inceptionv1", **convention)
     with pytest.raises(ValueError, match="RGB"):
         load("inceptionv1", channel_order="BGR")
 
@@ -612,5 +616,82 @@ def test_load_passes_models_through(tiny_cnn):
     assert load(model) is model
     with pytest.raises(ValueError, match="already"):
         load(model, value_range=(0, 1))
-    with pytest.raises(ValueError, match="weights applies to 'inceptionv1' only"):
+    with pytest.raises(ValueError, match="weights applies to 'inceptionv1' and 'keras:NAME'"):
         load(tiny_cnn, value_range=(0, 1), weights="/some/weights.npz")
+
+
+# ----------------------------------------------------- input conventions
+def test_saved_model_and_hub_take_a_whole_convention(saved_dir, hub_dir):
+    path, module = saved_dir
+    caffe = Preprocessing.named("caffe")
+    model = load_saved_model(path, preprocessing="caffe")
+    assert model.preprocessing == caffe
+    images = unit_images((1, 5, 5, 3))
+    expected = np.asarray(caffe.apply(images))
+    np.testing.assert_allclose(model.submodel("pixels")(images), expected, atol=1e-4)
+    np.testing.assert_allclose(model.preprocess(images), expected, atol=1e-4)
+    np.testing.assert_allclose(model.predict(images), module(tf.constant(expected))["logits"],
+                               rtol=TOLERANCE, atol=1e-3)
+    hub_path, hub_module = hub_dir
+    torch = Preprocessing.named("torch")
+    hub_model = load(hub_path, preprocessing=torch)
+    hub_images = unit_images((2, HubModule.SIZE, HubModule.SIZE, 3))
+    np.testing.assert_allclose(hub_model.predict(hub_images),
+                               hub_module(torch.apply(hub_images), training=False), atol=1e-4)
+    with pytest.raises(ValueError, match="either preprocessing= or value_range="):
+        load_hub(hub_path, preprocessing=torch, value_range=(0, 1))
+    with pytest.raises(ValueError, match="Unknown preprocessing convention 'imagenet'"):
+        load_saved_model(path, preprocessing="imagenet")
+
+
+def test_keras_file_takes_a_convention(tiny_cnn, tmp_path):
+    tiny_cnn.save(tmp_path / "tiny.keras")
+    model = load(tmp_path / "tiny.keras", preprocessing=Preprocessing(mean=(0.5,), std=(0.25,)))
+    images = unit_images((1, 6, 6, 3))
+    np.testing.assert_allclose(model.submodel("pixels")(images), (images - 0.5) / 0.25,
+                               atol=1e-5)
+
+
+@pytest.fixture
+def applications(monkeypatch):
+    """What load() asks keras_application for (nothing is built)."""
+    calls = []
+
+    def fake(name, weights="imagenet", **kwargs):
+        calls.append((name, weights, kwargs))
+        return "application"
+
+    monkeypatch.setattr(loaders, "keras_application", fake)
+    return calls
+
+
+def test_load_keras_applications_by_name(applications, tmp_path):
+    assert load("keras:ResNet50") == "application"
+    load(" Keras:mobilenetv2 ", weights=None, include_top=False, input_shape=(96, 96, 3))
+    load("keras:VGG16", weights=tmp_path / "vgg16.weights.h5")
+    assert applications == [
+        ("ResNet50", "imagenet", {}),
+        ("mobilenetv2", None, {"include_top": False, "input_shape": (96, 96, 3)}),
+        ("VGG16", str(tmp_path / "vgg16.weights.h5"), {})]
+
+
+@pytest.mark.parametrize("convention", [{"value_range": (0, 255)}, {"preprocessing": "caffe"},
+                                        {"channel_order": "BGR"}])
+def test_keras_applications_know_their_convention(applications, convention):
+    with pytest.raises(ValueError, match=f"keras:ResNet50 knows its own preprocessing.*"
+                                         f"{next(iter(convention))}"):
+        load("keras:ResNet50", **convention)
+    assert not applications
+    with pytest.raises(ValueError, match="names no Keras application.*keras:ResNet50"):
+        load("keras:")
+
+
+def test_load_reaches_the_real_keras_applications():
+    model = load("keras:MobileNetV2", weights=None, include_top=False, input_shape=(32, 32, 3),
+                 alpha=0.35)
+    assert model.preprocessing == Preprocessing.named("tf")
+    images = unit_images((1, 32, 32, 3))
+    np.testing.assert_allclose(model.submodel("Conv1")(images),
+                               keras.Model(model.keras_model.input,
+                                           model.keras_model.get_layer("Conv1").output)(
+                                   images * 2.0 - 1.0), atol=1e-4)

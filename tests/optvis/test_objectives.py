@@ -297,6 +297,8 @@ def test_validate_accepts_good_objectives(tiny):
     (obj.channel("conv2", 1) + obj.channel("conv1", 99), None, "channel 99 out of range"),
     (obj.channel("conv2", 1, batch=2), (2, 32, 32, 3), "batch=2.*batch size 2"),
     (obj.neuron("conv2", 1, x=8), (1, 32, 32, 3), r"x \(rows\)=8 is outside conv2"),
+    (obj.neuron("logits", 1), (1, 32, 32, 3), r"logits gives 2-D outputs \(1, 5\), not \(N, "
+                                              r"H, W, C\) maps.*'logits:n'"),
     (obj.diversity("conv2"), (1, 32, 32, 3), "batch size >= 2"),
     (obj.channel_interpolate("conv1", 0, "conv2", 0), (1, 32, 32, 3), "batch size >= 2"),
     (obj.direction("conv2", np.ones(5)), None, "5 entries but conv2 has 6 channels"),

@@ -120,10 +120,11 @@ def test_bad_new_fields_name_the_field_the_value_and_what_is_allowed(field, bad,
         RenderSettings(**{field: bad})
 
 
-def test_transform_strength_needs_transforms_to_scale():
-    with pytest.raises(ValueError, match="with transforms='none' it must be 1.0, got 0.5"):
-        RenderSettings(transforms="none", transform_strength=0.5)
-    assert RenderSettings(transforms="none").make_transforms() == []
+def test_transform_strength_has_no_effect_without_transforms():
+    assert RenderSettings(transforms="none", transform_strength=0.5).make_transforms() == []
+    # A preset's strength carries over when a variant switches the transforms back on.
+    variant = FAST.replace(transforms="none").replace(transforms="standard")
+    assert variant == FAST
 
 
 def test_new_fields_default_to_lucid_s_optimizer_and_transforms():
@@ -190,3 +191,9 @@ def test_settings_fields_are_all_documented():
     doc = RenderSettings.__doc__
     for field in dataclasses.fields(RenderSettings):
         assert f"{field.name}:" in doc, field.name
+
+
+def test_an_unknown_preset_is_refused_with_the_list():
+    with pytest.raises(ValueError, match="Unknown render preset 'quick'; the presets are: "
+                       "lucid, fast"):
+        preset("quick")

@@ -2,6 +2,7 @@
 InceptionV1's real weights."""
 
 import glob
+import warnings
 
 import keras
 import numpy as np
@@ -285,25 +286,40 @@ def build_fixed_size(size: int = 32, takes_unit_range: bool = False) -> VisionMo
 
 
 @pytest.mark.parametrize("takes_unit_range", [False, True])
-def test_fixed_input_size_is_checked_against_the_transformed_size(takes_unit_range):
+def test_fixed_input_size_is_reached_through_a_differentiable_resize(takes_unit_range):
     model = build_fixed_size(32, takes_unit_range)
-    # The standard transforms enlarge 32x32 images to 39..48 pixels.
-    with pytest.raises(ValueError, match=r"'fixed' takes images of 32x32 pixels only.*"
-                       r"39x39 up to 48x48.*transform\.crop_or_pad_to\(32, 32\) as the last "
-                       r"transform, or .* without transforms"):
-        render.render_vis(model, "logits:1", param_f=lambda: param.image(32), thresholds=(1,))
-    with pytest.raises(ValueError, match="receive images of 24x24"):
-        render.render_vis(model, "logits:1", param_f=lambda: param.image(24), transforms=[],
-                          thresholds=(1,))
-    # The fixes: crop_or_pad_to last (from any size), or no transforms.
+    # The standard transforms enlarge 32x32 images to 39..48 pixels: resized back, and said.
+    with pytest.warns(UserWarning, match=r"'fixed' takes images of 32x32 pixels only: the "
+                      r"39x39 up to 48x48 images it would receive after the transforms are "
+                      r"resized to 32x32 \(transform\.resize_to\(32, 32\) appended"):
+        renderer = render.Renderer(model, "logits:1", param_f=lambda: param.image(32), seed=0)
+    assert repr(renderer._transform).endswith("resize_to(32, 32)])")
+    # A smaller image without transforms is resized up; the gradient reaches every variable.
+    with pytest.warns(UserWarning, match="the 24x24 images"):
+        small = render.Renderer(model, "logits:1", param_f=lambda: param.image(24, fft=False),
+                                transforms=[], seed=0)
+    before = small.images()
+    values = [float(small.step()) for _ in range(3)]
+    assert np.isfinite(values).all() and values[-1] > values[0]
+    moved = np.abs(small.images() - before).max(axis=-1) > 0
+    assert moved.all()  # bilinear upsampling reaches every source pixel
+    # Already the right size (crop_or_pad_to last, or no transforms): nothing is appended.
     crop = transform.crop_or_pad_to(32, 32)
-    for size, transforms in ((32, [crop]), (24, transform.standard_transforms + [crop]),
-                             (32, [])):
-        images = render.render_vis(model, "logits:1", param_f=lambda: param.image(size),
-                                   transforms=transforms, thresholds=(2,), seed=0)
-        assert images[0].shape == (1, size, size, 3) and np.isfinite(images[0]).all()
-    # The convolutions of such a network run on other sizes: not refused.
-    render.render_vis(model, "conv:1", param_f=lambda: param.image(32), thresholds=(1,))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for size, transforms in ((32, [crop]), (24, transform.standard_transforms + [crop]),
+                                 (32, [])):
+            images = render.render_vis(model, "logits:1", param_f=lambda: param.image(size),
+                                       transforms=transforms, thresholds=(2,), seed=0)
+            assert images[0].shape == (1, size, size, 3) and np.isfinite(images[0]).all()
+    # Its convolutions get the one size too (Keras checks it at the model's input).
+    with pytest.warns(UserWarning, match="resized to 32x32"):
+        render.render_vis(model, "conv:1", param_f=lambda: param.image(32), thresholds=(1,))
+    # Transforms that do not state their sizes: resized to be safe, and said.
+    with pytest.warns(UserWarning, match=r"the images after the transforms \(sizes not "
+                      r"stated\) are resized"):
+        render.render_vis(model, "logits:1", param_f=lambda: param.image(32), thresholds=(1,),
+                          transforms=[lambda images, rng: images])
     assert model_api.fixed_input_size(model, ["logits"]) == (32, 32)
 
 

@@ -107,8 +107,8 @@ def test_article_transforms_keep_the_size():
 
 @pytest.mark.parametrize("t", [
     T.pad(3), T.pad(2, mode="reflect"), T.jitter(3), T.random_scale([0.9, 1.1]),
-    T.random_rotate([-10, 10]), T.crop_or_pad_to(10, 12), T.compose(T.standard_transforms),
-    T.compose(T.article_transforms), T.collapse_alpha(),
+    T.random_rotate([-10, 10]), T.crop_or_pad_to(10, 12), T.resize_to(10, 40),
+    T.compose(T.standard_transforms), T.compose(T.article_transforms), T.collapse_alpha(),
 ])
 def test_gradient_flows_to_the_input(t):
     channels = 4 if "alpha" in repr(t) else 3
@@ -156,7 +156,8 @@ def test_collapse_alpha():
 
 SIZE_CASES = [
     T.pad(3), T.pad(2, mode="reflect"), T.jitter(3), T.random_scale([0.5, 1.0, 1.3]),
-    T.random_rotate([-10, 10]), T.crop_or_pad_to(10, 12), T.compose(T.standard_transforms),
+    T.random_rotate([-10, 10]), T.crop_or_pad_to(10, 12), T.resize_to(10, 40),
+    T.compose(T.standard_transforms),
     T.compose(T.article_transforms), T.preserve_size([T.pad(4), T.jitter(2)]),
     T.collapse_alpha(), T.compose([]),
 ]
@@ -192,6 +193,7 @@ def test_unknown_and_impossible_output_sizes():
     # crop_or_pad_to gives its size whatever it receives.
     assert T.largest_output_size(T.compose([plain, T.crop_or_pad_to(8, 9)]), (5, 5)) == (8, 9)
     assert T.smallest_output_size(T.crop_or_pad_to(8, 9), None) == (8, 9)
+    assert T.largest_output_size(T.compose([plain, T.resize_to(8, 9)]), (5, 5)) == (8, 9)
     # A user's affine transform that states only its largest size.
     assert T.largest_output_size(RandomShift(1.0), (6, 7)) == (6, 7)
     assert T.smallest_output_size(RandomShift(1.0), (6, 7)) is None
@@ -217,6 +219,8 @@ def test_unknown_and_impossible_output_sizes():
     (lambda: T.random_rotate([5], units="turns"), ValueError),
     (lambda: T.random_rotate([5], fill_mode="mirror"), ValueError),
     (lambda: T.crop_or_pad_to(0, 5), ValueError),
+    (lambda: T.resize_to(5, 0), ValueError),
+    (lambda: T.resize_to(5.5, 5), TypeError),
     (lambda: T.compose(T.jitter(2)), TypeError),
     (lambda: T.compose([T.jitter(2), 3]), TypeError),
 ])
@@ -333,3 +337,16 @@ def test_a_transform_that_refuses_the_border_or_is_not_affine_ends_the_run():
     # A scale needs padding at the border: after a rotation there is none left.
     rotated_first = [T.pad(8), T.random_rotate([5]), T.random_scale([0.9, 1.1])]
     assert [len(step) for step in T.compose(rotated_first).steps] == [2, 1]
+
+
+def test_resize_to_resamples_bilinearly_to_a_static_size():
+    ramp = np.broadcast_to(np.linspace(0, 1, 8, dtype=np.float32)[None, None, :, None],
+                           (1, 4, 8, 3))
+    out = T.resize_to(4, 16)(ramp, _rng())
+    assert out.shape == (1, 4, 16, 3)
+    np.testing.assert_allclose(out.numpy(), tf.image.resize(ramp, (4, 16)).numpy(), atol=1e-7)
+    assert np.all(np.diff(out.numpy()[0, 0, :, 0]) >= 0)  # a ramp stays a ramp
+    rng = _rng()
+    unknown = tf.function(lambda x: T.resize_to(5, 6)(x, rng),
+                          input_signature=[tf.TensorSpec((1, None, None, 3), tf.float32)])
+    assert unknown.get_concrete_function().structured_outputs.shape == (1, 5, 6, 3)

@@ -209,7 +209,9 @@ class Objective:
         gradients, so this is the number a reader gets by feeding a render's
         final images back to the network. Only the layers the objective reads
         are computed. Reference images (:mod:`.reference`) are resized to the
-        images' size and go through the network untransformed too.
+        images' size and go through the network untransformed too. A model that
+        takes one input size only gets them resized to it (bilinear), as a render
+        does.
         """
         images = tf.cast(tf.convert_to_tensor(images), tf.float32)
         layers = self.required_layers(model, tuple(images.shape))
@@ -217,6 +219,9 @@ class Objective:
         batch, height, width = images.shape[:3]
         reference_inputs = [tf.constant(r.resized(batch, height, width)) for r in references]
         model_images = tf.concat([images[..., :RGB_CHANNELS]] + reference_inputs, axis=0)
+        fixed = model_api.fixed_input_size(model, layers)
+        if fixed is not None and fixed != (height, width):
+            model_images = tf.image.resize(model_images, fixed, method="bilinear")
         activations, by_reference = split_reference_activations(
             model_api.activations(model, layers, model_images), references, reference_inputs)
         return float(self(Context(activations, images, model, by_reference)))

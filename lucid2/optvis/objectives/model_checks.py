@@ -10,6 +10,8 @@ from typing import Sequence
 
 import numpy as np
 
+SPATIAL_RANK = 4  # (N, H, W, C) maps
+
 
 def layer_channels(model, layer: str, image_shape: Sequence[int] | None) -> int | None:
     """The channel count of ``layer``: from the model's metadata, else from its output shape."""
@@ -56,9 +58,18 @@ def check_min_batch(image_shape: Sequence[int] | None, minimum: int, description
 
 def check_position(model, layer: str, x: int | None, y: int | None,
                    image_shape: Sequence[int] | None, description: str) -> None:
-    if image_shape is None or (x is None and y is None):
+    """A position objective needs a spatial map (N, H, W, C) holding the position."""
+    if image_shape is None:
         return
     shape = model.output_shape(layer, image_shape)
+    if len(shape) != SPATIAL_RANK:
+        raise ValueError(
+            f"{description} picks a position in {layer}'s map, but {layer} gives "
+            f"{len(shape)}-D outputs {tuple(shape)}, not (N, H, W, C) maps; for a unit of a "
+            f"layer without positions use its channel, e.g. channel({layer!r}, n) or "
+            f"'{layer}:n'.")
+    if x is None and y is None:
+        return
     for value, axis, name in ((x, 1, "x (rows)"), (y, 2, "y (columns)")):
         size = shape[axis]
         if value is not None and size is not None and value >= size:

@@ -19,6 +19,9 @@ reproduce it within 1/255 at step 0. The raw params take a raw start
 ``laplacian_pyramid(init=)``), which :func:`raw_from_images` computes by
 inverting the color map (:func:`from_valid_rgb`, :func:`inverse_squash`,
 :func:`inverse_decorrelate_color`). A CPPN has no such inverse and no ``init``.
+
+Deep units: :func:`maco` (MACO) optimizes only the Fourier phases under a fixed
+magnitude spectrum of photos (:func:`magnitude_spectrum`, :func:`default_spectrum`).
 """
 
 from lucid2.optvis.param.base import ImageParam, RawParam, SumParam
@@ -38,15 +41,21 @@ from lucid2.optvis.param.shared import (FrameInterpolation, InterpolationImage,
 from lucid2.optvis.param.spatial import (DEFAULT_SD, FFTImage, PixelImage, fft_image, pixel_image,
                                          rfft2d_freqs)
 from lucid2.optvis.param.generator import GeneratorImage, generator
+from lucid2.optvis.param.maco_fft import (DEFAULT_SPECTRUM_FILE, MacoFFT, default_spectrum,
+                                          load_spectrum, maco, magnitude_spectrum,
+                                          resize_spectrum, save_spectrum)
 
 __all__ = [
     "ALIGN_MODES", "COLOR_CORRELATION_NORMALIZED", "COLOR_CORRELATION_SVD_SQRT", "COLOR_MEAN",
-    "CPPN", "DEFAULT_SD", "FFTImage", "FrameInterpolation", "GeneratorImage", "ImageParam",
-    "InterpolationImage", "LUMA_WEIGHTS", "LowresTensor", "PixelImage", "RGBImage", "RawParam",
-    "SIGMOID_INIT_MARGIN", "SumParam", "VALID_RGB_MODES", "as_image", "constrain_l_inf", "cppn",
-    "fft_image", "from_valid_rgb", "generator", "grayscale_image", "image", "image_interpolation",
-    "interpolate_frames", "interpolation_weights", "inverse_decorrelate_color", "inverse_squash",
-    "laplacian_pyramid", "laplacian_pyramid_image", "linear_decorrelate_color", "load_init",
-    "lowres_tensor", "pixel_image", "raw_from_images", "resize_images", "resize_linear_nd",
-    "rfft2d_freqs", "shared_image", "to_valid_rgb",
+    "CPPN", "DEFAULT_SD", "DEFAULT_SPECTRUM_FILE", "FFTImage", "FrameInterpolation",
+    "GeneratorImage", "ImageParam", "InterpolationImage", "LUMA_WEIGHTS", "LowresTensor",
+    "MacoFFT", "PixelImage", "RGBImage", "RawParam", "SIGMOID_INIT_MARGIN", "SumParam",
+    "VALID_RGB_MODES", "as_image", "constrain_l_inf", "cppn", "default_spectrum", "fft_image",
+    "from_valid_rgb", "generator", "grayscale_image", "image", "image_interpolation",
+    "interpolate_frames", "interpolation_weights", "inverse_decorrelate_color",
+    "inverse_squash", "laplacian_pyramid", "laplacian_pyramid_image",
+    "linear_decorrelate_color", "load_init", "load_spectrum", "lowres_tensor", "maco",
+    "magnitude_spectrum", "pixel_image", "raw_from_images", "resize_images",
+    "resize_linear_nd", "resize_spectrum", "rfft2d_freqs", "save_spectrum", "shared_image",
+    "to_valid_rgb",
 ]

@@ -92,7 +92,7 @@ class Job:
 # --------------------------------------------------------------------- model
 def _model_info(spec: ModelSpec, model, fingerprint: str) -> dict:
     return {"spec": "inceptionv1" if spec.is_inceptionv1 else spec.model, "name": model.name,
-            "weights": (spec.weights or "none") if spec.is_inceptionv1 else None,
+            "weights": (spec.weights or "none") if spec.takes_weights else None,
             "fingerprint": fingerprint}
 
 
@@ -100,7 +100,8 @@ def resolve_layers(model, layers: Sequence[str] | None, size: int,
                    channels_per_batch: int) -> dict[str, int]:
     """Layer name -> channel count, checked for renders of ``size`` pixels.
 
-    ``None`` means the model's ``main_layers`` (InceptionV1's conv2d0 .. mixed5b).
+    ``None`` means the model's ``main_layers`` (InceptionV1's conv2d0 .. mixed5b, a
+    keras.applications model's block outputs).
     """
     if layers is None:
         layers = getattr(model, "main_layers", None)
@@ -128,7 +129,7 @@ def _effective_settings(settings: Settings, log: Callable[[str], None]) -> Setti
         cap = max_steps_from_env()
     except ValueError as error:
         raise AppendixError(str(error)) from None
-    if cap is not None and cap < settings.steps:
+    if cap is not None and settings.steps is not None and cap < settings.steps:
         log(f"{MAX_STEPS_ENV}={cap} caps the {settings.steps} steps; the manifest records {cap}.")
         return dataclasses.replace(settings, steps=cap)
     return settings

@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 from lucid2.optvis import checks
 from lucid2.optvis.defaults import (DEFAULT_DECORRELATE, DEFAULT_LEARNING_RATE, DEFAULT_PARAM,
                                     DEFAULT_SIZE, DEFAULT_STEPS, DEFAULT_TRANSFORMS,
-                                    PARAM_KINDS, TRANSFORM_NAMES)
+                                    PARAM_KINDS, PRESET_NAMES, TRANSFORM_NAMES, preset_value)
 
 DEFAULT_CHANNELS_PER_BATCH = 8
 DEFAULT_SEED = 0
@@ -26,6 +26,12 @@ DEFAULT_EXAMPLES = 8
 SEED_BITS = 31
 TRANSFORM_CHOICES = TRANSFORM_NAMES
 PARAM_CHOICES = PARAM_KINDS
+PRESET_CHOICES = PRESET_NAMES
+# The appendix renders thousands of channels: "fast" reaches Lucid's 512-step activation
+# on every layer in 128 steps (benchmarks/render_quality.py; BUILD.md explains the choice).
+DEFAULT_PRESET = "fast"
+# Manifests written before presets existed rendered Lucid's recipe.
+LEGACY_PRESET = "lucid"
 
 
 class AppendixError(ValueError):
@@ -49,28 +55,40 @@ class Settings:
     """Everything that determines the pixels of a render (and must match on resume).
 
     Attributes:
-      steps: optimization steps per render.
+      steps: optimization steps per render (None: the preset's).
       size: image width and height in pixels.
       channels_per_batch: channels rendered together, one image each, by one
         compiled step. Part of the settings because the random transforms are
         shared by the images of a batch.
       seed: the run's seed; each work item derives its own from it.
-      learning_rate: Adam's learning rate.
+      preset: the render preset (:data:`lucid2.optvis.settings.PRESETS`) the
+        renders start from: its Adam moments and transform strength, and the
+        steps and learning rate unless given.
+      learning_rate: Adam's learning rate (None: the preset's).
       param: "fft" (Lucid's default) or "pixel".
       decorrelate: optimize in ImageNet's decorrelated color space.
       transforms: "standard" (Lucid's), "article" or "none".
     """
 
-    steps: int = DEFAULT_STEPS
+    steps: int | None = None
     size: int = DEFAULT_SIZE
     channels_per_batch: int = DEFAULT_CHANNELS_PER_BATCH
     seed: int = DEFAULT_SEED
-    learning_rate: float = DEFAULT_LEARNING_RATE
+    learning_rate: float | None = None
     param: str = DEFAULT_PARAM
     decorrelate: bool = DEFAULT_DECORRELATE
     transforms: str = DEFAULT_TRANSFORMS
+    preset: str = DEFAULT_PRESET
 
     def __post_init__(self):
+        if self.preset not in PRESET_CHOICES:
+            raise AppendixError(f"preset must be one of {PRESET_CHOICES}, got {self.preset!r}.")
+        # Resolved now, so that the manifest records the numbers the renders use.
+        if self.steps is None:
+            object.__setattr__(self, "steps", preset_value(self.preset, "steps", DEFAULT_STEPS))
+        if self.learning_rate is None:
+            object.__setattr__(self, "learning_rate", preset_value(
+                self.preset, "learning_rate", DEFAULT_LEARNING_RATE))
         _positive_int(self.steps, "steps")
         _positive_int(self.size, "size")
         _positive_int(self.channels_per_batch, "channels_per_batch")
@@ -88,12 +106,13 @@ class Settings:
 
     @classmethod
     def from_dict(cls, data: Mapping) -> Settings:
-        """The inverse of :meth:`to_dict`; unknown keys are an error."""
+        """The inverse of :meth:`to_dict`; unknown keys are an error. Settings recorded
+        without a preset (before presets existed) are Lucid's."""
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - names)
         if unknown:
             raise AppendixError(f"Unknown settings {unknown}; known: {sorted(names)}.")
-        return cls(**dict(data))
+        return cls(**{"preset": LEGACY_PRESET, **dict(data)})
 
 
 def item_seed(seed: int, layer: str, first_channel: int) -> int:

@@ -41,7 +41,7 @@ from typing import Callable, Iterable, Mapping
 from lucid2 import __version__
 from lucid2.misc.io import atomic_write
 from lucid2.misc.io import DISK_FULL_ERRNOS, format_bytes, free_bytes
-from lucid2.recipes.appendix.plan import AppendixError
+from lucid2.recipes.appendix.plan import LEGACY_PRESET, AppendixError
 
 MANIFEST = "manifest.json"
 RENDERS = "renders"
@@ -480,13 +480,17 @@ def _differences(old: Mapping, new: Mapping) -> list[str]:
 
 
 def check_settings(manifest: Mapping, settings: Mapping, store: Store) -> None:
-    """Raises AppendixError when an earlier run in ``store`` used other settings."""
-    differences = _differences(manifest.get("settings", {}), settings)
+    """Raises AppendixError when an earlier run in ``store`` used other settings (a
+    manifest from before presets existed records Lucid's recipe)."""
+    old = {"preset": LEGACY_PRESET, **manifest.get("settings", {})}
+    differences = _differences(old, settings)
     if differences:
+        hint = (f" (e.g. --preset={old['preset']})"
+                if old["preset"] != settings.get("preset") else "")
         raise AppendixError(
             f"{store.root} holds an appendix rendered with other settings "
-            f"({'; '.join(differences)}). Resume it with the same settings, or choose another "
-            "--output_dir.")
+            f"({'; '.join(differences)}). Resume it with the same settings{hint}, or choose "
+            "another --output_dir.")
 
 
 def check_model(manifest: Mapping, model: Mapping, store: Store) -> None:

@@ -20,7 +20,7 @@ from lucid2.misc.io import image_grid, png_bytes, to_uint8
 from lucid2.modelzoo import ModelSpec, VisionModel, load_from_spec
 from lucid2.optvis import objectives, progress
 from lucid2.optvis.render import Renderer
-from lucid2.optvis.settings import RenderSettings
+from lucid2.optvis.settings import RenderSettings, preset
 from lucid2.recipes.appendix import store as store_lib
 from lucid2.recipes.appendix.plan import AppendixError, Settings, Task, WorkItem
 from lucid2.recipes.dataset_examples import LayerScan, list_image_files, scan_layer
@@ -62,6 +62,15 @@ def model_fingerprint(model) -> str:
     return digest.hexdigest()
 
 
+def item_settings(item: WorkItem, settings: Settings) -> RenderSettings:
+    """The render settings of a work item: the run's preset with its settings, one image
+    per channel, the item's seed."""
+    return preset(
+        settings.preset, size=settings.size, batch=len(item.channels), param=settings.param,
+        decorrelate=settings.decorrelate, transforms=settings.transforms,
+        learning_rate=settings.learning_rate, steps=settings.steps, seed=item.seed)
+
+
 def make_renderer(model, item: WorkItem, settings: Settings) -> Renderer:
     """The :class:`~lucid2.optvis.render.Renderer` of a work item: image i maximizes channel i.
 
@@ -74,12 +83,8 @@ def make_renderer(model, item: WorkItem, settings: Settings) -> Renderer:
     random transforms are shared by its images. Both are fixed by the item's
     seed and its channels, which is why ``channels_per_batch`` is a setting.
     """
-    render_settings = RenderSettings(
-        size=settings.size, batch=len(item.channels), param=settings.param,
-        decorrelate=settings.decorrelate, transforms=settings.transforms,
-        learning_rate=settings.learning_rate, steps=settings.steps, seed=item.seed)
     objective = objectives.channels_per_image([(item.layer, c) for c in item.channels])
-    return render_settings.renderer(model, objective)
+    return item_settings(item, settings).renderer(model, objective)
 
 
 def render_item(model, item: WorkItem, settings: Settings) -> tuple[np.ndarray, np.ndarray]:
@@ -90,7 +95,7 @@ def render_item(model, item: WorkItem, settings: Settings) -> tuple[np.ndarray, 
       activation on those quantized pixels (what the PNG holds).
     """
     renderer = make_renderer(model, item, settings)
-    images = renderer.run((settings.steps,))[-1]
+    images = renderer.run((item_settings(item, settings).steps,))[-1]
     pixels = to_uint8(images[..., :RGB])
     acts = model.submodel(item.layer)(tf.constant(pixels / UINT8_MAX, tf.float32),
                                       training=False)

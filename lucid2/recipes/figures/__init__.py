@@ -32,6 +32,7 @@ LAZY_EXPORTS = {
     "neuron_addition_figure": "lucid2.recipes.figures.interaction",
     "random_directions_figure": "lucid2.recipes.figures.interaction",
     "labeled_grid": "lucid2.recipes.layout",
+    "maco_figure": "lucid2.recipes.figures.maco",
     "line_plot": "lucid2.recipes.layout",
     "objectives_figure": "lucid2.recipes.figures.objectives",
     "preconditioning_figure": "lucid2.recipes.figures.preconditioning",

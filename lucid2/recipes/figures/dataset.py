@@ -15,6 +15,7 @@ Dataset examples come from :func:`lucid2.recipes.dataset_examples.find_examples`
 
 from __future__ import annotations
 
+from lucid2.optvis.defaults import DEFAULT_PRESET
 from lucid2.optvis import checks, objectives, progress
 from lucid2.optvis.defaults import DEFAULT_SIZE, DEFAULT_STEPS
 from lucid2.recipes.dataset_examples import DatasetExamples, find_examples
@@ -61,7 +62,8 @@ def _require_images(images) -> None:
 def dataset_vs_optimization_figure(model, images=None, *,
                                    units=COMPARISON_UNITS, examples: int = DEFAULT_EXAMPLES,
                                    steps: int = DEFAULT_STEPS, size: int = DEFAULT_SIZE,
-                                   seed: int = DEFAULT_SEED) -> FigureResult:
+                                   seed: int = DEFAULT_SEED,
+                                   preset: str = DEFAULT_PRESET) -> FigureResult:
     """For each unit: the optimized image, then its top dataset examples.
 
     Args:
@@ -78,7 +80,8 @@ def dataset_vs_optimization_figure(model, images=None, *,
     _require_images(images)
     units = check_units(units)
     examples = checks.positive_int("examples", examples)
-    render_settings = figure_settings(steps=steps, size=size, seed=seed, batch=len(units))
+    render_settings = figure_settings(steps=steps, size=size, seed=seed, preset=preset,
+                                      batch=len(units))
     check_model_units(model, units, size)
 
     optimized = render_settings.render(model, objectives.channels_per_image(units))
@@ -139,7 +142,8 @@ def _spectrum_rows(optimized, means, columns: dict[str, list], examples: int) ->
 def spectrum_figure(model, images=None, *, unit: LayerChannel = SPECTRUM_UNIT,
                     examples: int = DEFAULT_SPECTRUM_EXAMPLES,
                     steps: int = DEFAULT_STEPS, size: int = DEFAULT_SIZE,
-                    seed: int = DEFAULT_SEED) -> FigureResult:
+                    seed: int = DEFAULT_SEED,
+                    preset: str = DEFAULT_PRESET) -> FigureResult:
     """The spectrum of a unit's activations, from negative optimized to positive optimized.
 
     Columns: negative optimized, minimum, slightly negative, slightly
@@ -153,7 +157,7 @@ def spectrum_figure(model, images=None, *, unit: LayerChannel = SPECTRUM_UNIT,
     _require_images(images)
     (unit,) = check_units([unit], "unit")
     examples = checks.positive_int("examples", examples)
-    render_settings = figure_settings(steps=steps, size=size, seed=seed, batch=2)
+    render_settings = figure_settings(steps=steps, size=size, seed=seed, preset=preset, batch=2)
     check_model_units(model, [unit], size)
 
     layer, channel = unit

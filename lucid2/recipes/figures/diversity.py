@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from lucid2.optvis.defaults import DEFAULT_PRESET
 from lucid2.optvis import checks, objectives
 from lucid2.optvis.defaults import DEFAULT_SIZE, DEFAULT_STEPS
 from lucid2.optvis.settings import RenderSettings
@@ -93,7 +94,8 @@ def _mean_record(records: list[dict]) -> dict:
 def diversity_figure(model, *, units=DIVERSITY_UNITS, batch: int = DIVERSITY_BATCH,
                      weight: float | None = None, diversity_layer: str | None = None,
                      steps: int = DEFAULT_STEPS, size: int = DEFAULT_SIZE,
-                     seed: int = DEFAULT_SEED) -> FigureResult:
+                     seed: int = DEFAULT_SEED,
+                     preset: str = DEFAULT_PRESET) -> FigureResult:
     """For each unit, a batch optimized for the channel alone and with the diversity term.
 
     Args:
@@ -117,7 +119,7 @@ def diversity_figure(model, *, units=DIVERSITY_UNITS, batch: int = DIVERSITY_BAT
         raise ValueError(f"The diversity term compares images: batch must be >= 2, got {batch}.")
     weight = (lucid_equivalent_weight(batch) if weight is None
               else checks.non_negative_float("weight", weight))
-    render_settings = figure_settings(steps=steps, size=size, seed=seed, batch=batch)
+    render_settings = figure_settings(steps=steps, size=size, seed=seed, preset=preset, batch=batch)
     check_model_units(model, units, size)
     if diversity_layer is not None:
         model.check_layer(diversity_layer)

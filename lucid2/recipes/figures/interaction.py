@@ -19,6 +19,7 @@ from typing import Iterable
 
 import numpy as np
 
+from lucid2.optvis.defaults import DEFAULT_PRESET
 from lucid2.optvis import checks, objectives, param
 from lucid2.optvis.defaults import DEFAULT_SIZE, DEFAULT_STEPS
 from lucid2.optvis.settings import RenderSettings
@@ -54,7 +55,8 @@ def _record(render_settings: RenderSettings, **extra) -> dict:
 def random_directions_figure(model, *, layer: str = RANDOM_DIRECTIONS_LAYER,
                              count: int = RANDOM_DIRECTIONS_COUNT,
                              steps: int = DEFAULT_STEPS, size: int = DEFAULT_SIZE,
-                             seed: int = DEFAULT_SEED) -> FigureResult:
+                             seed: int = DEFAULT_SEED,
+                             preset: str = DEFAULT_PRESET) -> FigureResult:
     """Images maximizing random directions (standard normal vectors, drawn from ``seed``).
 
     Numbers: per direction, the direction objective (mean dot product of the
@@ -62,7 +64,7 @@ def random_directions_figure(model, *, layer: str = RANDOM_DIRECTIONS_LAYER,
     the image's mean activation vector and the direction.
     """
     count = checks.positive_int("count", count)
-    render_settings = figure_settings(steps=steps, size=size, seed=seed, batch=count)
+    render_settings = figure_settings(steps=steps, size=size, seed=seed, preset=preset, batch=count)
     model.check_layer(layer)
     channels = model.output_shape(layer, (1, size, size, RGB_CHANNELS))[-1]
 
@@ -107,7 +109,8 @@ def _check_pairs(pairs) -> tuple[tuple[LayerChannel, LayerChannel], ...]:
 def neuron_addition_figure(model, *,
                            pairs: Iterable[tuple[LayerChannel, LayerChannel]] = ADDITION_PAIRS,
                            steps: int = DEFAULT_STEPS, size: int = DEFAULT_SIZE,
-                           seed: int = DEFAULT_SEED) -> FigureResult:
+                           seed: int = DEFAULT_SEED,
+                           preset: str = DEFAULT_PRESET) -> FigureResult:
     """For each pair of units: unit 1 alone, unit 2 alone, and both jointly optimized.
 
     Numbers: the mean activation of both units on each of the three images,
@@ -115,7 +118,7 @@ def neuron_addition_figure(model, *,
     """
     pairs = _check_pairs(pairs)
     per_pair = len(ADDITION_IMAGES)
-    render_settings = figure_settings(steps=steps, size=size, seed=seed,
+    render_settings = figure_settings(steps=steps, size=size, seed=seed, preset=preset,
                                       batch=per_pair * len(pairs))
     check_model_units(model, [u for pair in pairs for u in pair], size)
 
@@ -164,7 +167,8 @@ def interpolation_figure(model, *, start: LayerChannel = INTERPOLATION_START,
                          alignment_layers=ALIGNMENT_LAYERS,
                          alignment_weight: float = ALIGNMENT_WEIGHT,
                          steps: int = DEFAULT_STEPS, size: int = DEFAULT_SIZE,
-                         seed: int = DEFAULT_SEED) -> FigureResult:
+                         seed: int = DEFAULT_SEED,
+                         preset: str = DEFAULT_PRESET) -> FigureResult:
     """Frames from ``start`` to ``end``: frame k maximizes (1 - w) start + w end, w = k / (F - 1).
 
     Uses ``param.image_interpolation`` (per-frame Fourier images plus shared
@@ -175,7 +179,7 @@ def interpolation_figure(model, *, start: LayerChannel = INTERPOLATION_START,
     activations; per alignment layer, the mean squared activation difference
     between neighbouring frames.
     """
-    render_settings = figure_settings(steps=steps, size=size, seed=seed)
+    render_settings = figure_settings(steps=steps, size=size, seed=seed, preset=preset)
     start, end = check_units([start, end], "start/end")
     frames = checks.positive_int("frames", frames)
     if frames < 2:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lucid2.optvis.defaults import DEFAULT_PRESET
 from lucid2.optvis import checks, objectives
 from lucid2.optvis.defaults import DEFAULT_SIZE, DEFAULT_STEPS
 from lucid2.recipes.figures.optimization import activations, figure_settings, settings_record
@@ -83,14 +84,16 @@ def objectives_figure(model, *, unit: LayerChannel = DEFAULT_UNIT,
                       deepdream_layer: str = DEFAULT_DEEPDREAM_LAYER,
                       class_label: int | str = DEFAULT_CLASS,
                       steps: int = DEFAULT_STEPS, size: int = DEFAULT_SIZE,
-                      seed: int = DEFAULT_SEED) -> FigureResult:
+                      seed: int = DEFAULT_SEED,
+                      preset: str = DEFAULT_PRESET) -> FigureResult:
     """One image per kind of objective, optimized together as a batch of five.
 
     Numbers: each objective's value on its own final image; for the two class
     images, the class's logit and probability and the top predicted classes.
     """
     (unit,) = check_units([unit], "unit")
-    render_settings = figure_settings(steps=steps, size=size, seed=seed, batch=len(KINDS))
+    render_settings = figure_settings(steps=steps, size=size, seed=seed, preset=preset,
+                                      batch=len(KINDS))
     check_model_units(model, [unit], size)
     model.check_layer(deepdream_layer)
     logits_layer = getattr(model, "logits_layer", None)

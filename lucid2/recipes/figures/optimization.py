@@ -18,21 +18,25 @@ import tensorflow as tf
 
 from lucid2.optvis import checks, model_api, objectives, progress
 from lucid2.optvis.render import max_steps_from_env
+from lucid2.optvis import settings as settings_lib
+from lucid2.optvis.defaults import DEFAULT_PRESET
 from lucid2.optvis.settings import RenderSettings
 from lucid2.recipes.figures.units import LayerChannel
 
 CURVE_CHECKPOINTS = 16  # clean measurements along a recorded curve
 
 
-def figure_settings(*, steps: int, size: int, seed: int, **changes) -> RenderSettings:
-    """A figure's render settings: Lucid's defaults with ``steps``, ``size`` and ``seed``.
+def figure_settings(*, steps: int, size: int, seed: int, preset: str = DEFAULT_PRESET,
+                    **changes) -> RenderSettings:
+    """A figure's render settings: the ``preset`` (Lucid's recipe by default) with
+    ``steps``, ``size`` and ``seed``.
 
     ``changes`` sets other fields (``batch``, ``param``, ``transforms``, ...).
     Unlike a plain render, a figure needs a seed. Raises TypeError or
-    ValueError naming a bad field before anything is built.
+    ValueError naming a bad field or preset before anything is built.
     """
     seed = checks.non_negative_int("seed", seed)
-    return RenderSettings(steps=steps, size=size, seed=seed, **changes)
+    return settings_lib.preset(preset, steps=steps, size=size, seed=seed, **changes)
 
 
 def effective_steps(steps: int) -> int:
@@ -92,6 +96,9 @@ def channel_means(model, images: np.ndarray, unit: LayerChannel) -> np.ndarray:
 
 
 def settings_record(settings: RenderSettings, **extra) -> dict:
-    """What a figure's JSON says of its renders: the steps actually run, size, seed, ``extra``."""
+    """What a figure's JSON says of its renders: the steps actually run, size, seed, the
+    optimizer's and transforms' settings (which tell the preset), ``extra``."""
     return {"steps": effective_steps(settings.steps), "size": settings.size,
-            "seed": settings.seed, **extra}
+            "seed": settings.seed, "learning_rate": settings.learning_rate,
+            "beta_1": settings.beta_1, "transform_strength": settings.transform_strength,
+            **extra}

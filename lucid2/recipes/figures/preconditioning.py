@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from lucid2.optvis.defaults import DEFAULT_PRESET
 from lucid2.optvis import checks, objectives, param
 from lucid2.optvis.defaults import DEFAULT_SIZE, DEFAULT_STEPS
 from lucid2.optvis.metrics import high_frequency_share
@@ -81,7 +82,8 @@ def _comparison(runs: dict) -> dict:
 def preconditioning_figure(model, *, unit: LayerChannel = DEFAULT_UNIT,
                            transforms: tuple[str, ...] = TRANSFORM_SETTINGS,
                            steps: int = DEFAULT_STEPS, size: int = DEFAULT_SIZE,
-                           seed: int = DEFAULT_SEED) -> FigureResult:
+                           seed: int = DEFAULT_SEED,
+                           preset: str = DEFAULT_PRESET) -> FigureResult:
     """Pixel vs Fourier vs Fourier + decorrelation at equal steps; a row per transform setting.
 
     Args:
@@ -99,7 +101,7 @@ def preconditioning_figure(model, *, unit: LayerChannel = DEFAULT_UNIT,
     the pixel run's final value, or None).
     """
     (unit,) = check_units([unit], "unit")
-    render_settings = figure_settings(steps=steps, size=size, seed=seed)
+    render_settings = figure_settings(steps=steps, size=size, seed=seed, preset=preset)
     transforms = tuple(transforms)
     if not transforms or any(t not in TRANSFORM_SETTINGS for t in transforms):
         raise ValueError(f"transforms must be a non-empty selection of {TRANSFORM_SETTINGS}, "

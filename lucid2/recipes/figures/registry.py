@@ -13,6 +13,8 @@ import pathlib
 from lucid2.optvis.defaults import DEFAULT_SIZE, DEFAULT_STEPS
 
 DEFAULT_SEED = 0  # figures are reproducible unless told otherwise
+# The maco figure's steps: Xplique's default for MACO (both columns get as many).
+MACO_STEPS = 256
 SHARED_IMAGES = pathlib.Path("data") / "imagenet-samples"
 
 
@@ -62,6 +64,9 @@ _SPECS = (
                "color decorrelation at equal steps, with objective curves."),
     FigureSpec("steepest_descent", "Steepest-ascent directions under "
                "the L2 and L-infinity metrics and in the decorrelated space.", steps=None),
+    FigureSpec("maco", "Fourier vs MACO (phase-only optimization under a photo magnitude "
+               "spectrum) on mixed5b channels and two class logits, with MACO's "
+               "transparency maps.", steps=MACO_STEPS),
 )
 FIGURES: dict[str, FigureSpec] = {spec.name: spec for spec in _SPECS}
 FIGURE_NAMES: tuple[str, ...] = tuple(FIGURES)

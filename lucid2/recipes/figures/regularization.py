@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from lucid2.optvis.defaults import DEFAULT_PRESET
 from lucid2.optvis import checks, objectives
 from lucid2.optvis.defaults import DEFAULT_SIZE, DEFAULT_STEPS
 from lucid2.optvis.metrics import high_frequency_share
@@ -46,10 +47,11 @@ BLUR_WEIGHT = 1.0
 PIXEL_PARAMETERIZATION = "pixels, sigmoid, no decorrelation"
 
 
-def _pixel_settings(unit, steps, size, seed, model) -> tuple[LayerChannel, RenderSettings]:
+def _pixel_settings(unit, steps, size, seed, model, preset) -> tuple[LayerChannel, RenderSettings]:
     """The checked unit, and unregularized pixel settings: no decorrelation, no transforms."""
     (unit,) = check_units([unit], "unit")
-    render_settings = figure_settings(steps=steps, size=size, seed=seed, param="pixel",
+    render_settings = figure_settings(steps=steps, size=size, seed=seed, preset=preset,
+                                      param="pixel",
                                       decorrelate=False, transforms="none")
     check_model_units(model, [unit], size)
     return unit, render_settings
@@ -64,13 +66,14 @@ def _image_numbers(model, unit, image: np.ndarray) -> dict:
 def enemy_figure(model, *, unit: LayerChannel = DEFAULT_UNIT,
                  learning_rates=ENEMY_LEARNING_RATES,
                  steps: int = DEFAULT_STEPS, size: int = DEFAULT_SIZE,
-                 seed: int = DEFAULT_SEED) -> FigureResult:
+                 seed: int = DEFAULT_SEED,
+                 preset: str = DEFAULT_PRESET) -> FigureResult:
     """Unregularized pixel optimization, one row per Adam learning rate, snapshots as columns.
 
     Numbers: per snapshot, the high-frequency share, the unit's activation and
     the pixels' mean distance from gray.
     """
-    unit, render_settings = _pixel_settings(unit, steps, size, seed, model)
+    unit, render_settings = _pixel_settings(unit, steps, size, seed, model, preset)
     rates = tuple(checks.positive_float("learning_rates entry", r) for r in learning_rates)
     if not rates:
         raise ValueError(f"learning_rates must name at least one rate, got {learning_rates!r}.")
@@ -123,7 +126,8 @@ def regularization_variants(unit: LayerChannel,
 
 def regularization_figure(model, *, unit: LayerChannel = DEFAULT_UNIT,
                           steps: int = DEFAULT_STEPS, size: int = DEFAULT_SIZE,
-                          seed: int = DEFAULT_SEED) -> FigureResult:
+                          seed: int = DEFAULT_SEED,
+                          preset: str = DEFAULT_PRESET) -> FigureResult:
     """The same pixel optimization with each regularizer; one column per variant.
 
     Numbers: per variant, the high-frequency share, the unit's mean
@@ -131,7 +135,7 @@ def regularization_figure(model, *, unit: LayerChannel = DEFAULT_UNIT,
     on) on the final image, and the share relative to the unregularized
     image.
     """
-    unit, render_settings = _pixel_settings(unit, steps, size, seed, model)
+    unit, render_settings = _pixel_settings(unit, steps, size, seed, model, preset)
     panels, records = [], []
     for title, objective, transforms in regularization_variants(unit, render_settings.size):
         images = render_settings.replace(transforms=transforms).render(model, objective)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from lucid2.optvis.defaults import DEFAULT_PRESET
 from lucid2.optvis import objectives
 from lucid2.optvis.defaults import DEFAULT_SIZE, DEFAULT_STEPS
 from lucid2.recipes.figures.optimization import channel_means, figure_settings, settings_record
@@ -44,7 +45,8 @@ def _check_groups(groups) -> tuple[tuple[str, tuple[LayerChannel, ...]], ...]:
 
 def teaser_figure(model, *, groups: Sequence = TEASER_GROUPS,
                   steps: int = DEFAULT_STEPS, size: int = DEFAULT_SIZE,
-                  seed: int = DEFAULT_SEED) -> FigureResult:
+                  seed: int = DEFAULT_SEED,
+                  preset: str = DEFAULT_PRESET) -> FigureResult:
     """Channel visualizations from low to high layers, one column per group.
 
     All units are optimized together as one batch (image ``i`` maximizes unit
@@ -55,7 +57,8 @@ def teaser_figure(model, *, groups: Sequence = TEASER_GROUPS,
     """
     groups = _check_groups(groups)
     units = [unit for _, group_units in groups for unit in group_units]
-    render_settings = figure_settings(steps=steps, size=size, seed=seed, batch=len(units))
+    render_settings = figure_settings(steps=steps, size=size, seed=seed, preset=preset,
+                                      batch=len(units))
     check_model_units(model, units, size)
     images = render_settings.render(model, objectives.channels_per_image(units))
     records, columns, index = [], [], 0

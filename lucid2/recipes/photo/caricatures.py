@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 from lucid2.optvis import checks, objectives
-from lucid2.optvis.settings import RenderSettings
 from lucid2.recipes.photo import common
 from lucid2.recipes.photo.defaults import (DEFAULT_CARICATURE_COSSIM_POW,
                                            DEFAULT_CARICATURE_LAYERS, DEFAULT_CARICATURE_STEPS,
@@ -60,19 +59,15 @@ def caricature(model, image, layers: str | Sequence[str] = DEFAULT_CARICATURE_LA
     """
     names = common.layer_names(layers)
     cossim_pow = checks.non_negative_float("cossim_pow", cossim_pow)
-    photo = common.photo_at_size(image, size)
-    height, width = photo.shape[:2]
-    settings = RenderSettings(size=max(height, width), param=param, decorrelate=decorrelate,
-                              learning_rate=learning_rate, steps=steps, seed=seed)
-    common.check_layers(model, names)
-    chosen, transforms_label = common.chosen_transforms(transforms,
-                                                        common.inversion_transforms)
-    common.check_fits(model, names, height, width, chosen)
-    reference = objectives.reference_image(photo, name="photo")
-    objective = objectives.activation_match(reference, names, cossim_pow=cossim_pow)
+    prepared = common.prepare_photo_render(
+        model, image, names, size=size, steps=steps, learning_rate=learning_rate, param=param,
+        decorrelate=decorrelate, transforms=transforms, seed=seed)
+    settings, photo = prepared.settings, prepared.photo
+    objective = objectives.activation_match(prepared.reference, names, cossim_pow=cossim_pow)
     progress = progress or common.Progress()
-    final = common.render_image(model, objective, settings, height=height, width=width,
-                                init=photo, transforms=chosen, verbose=verbose,
+    final = common.render_image(model, objective, settings, height=prepared.height,
+                                width=prepared.width, init=photo,
+                                transforms=prepared.transforms, verbose=verbose,
                                 progress=progress)
     ratios = {name: common.norm_ratio(model, final, photo, name) for name in names}
     cosines = {name: common.cosine(model, final, photo, name) for name in names}
@@ -81,6 +76,6 @@ def caricature(model, image, layers: str | Sequence[str] = DEFAULT_CARICATURE_LA
     inputs = {"image": common.describe_image(image), "layers": list(names), "size": size,
               "steps": settings.steps, "cossim_pow": cossim_pow,
               "learning_rate": settings.learning_rate, "param": settings.param,
-              "decorrelate": settings.decorrelate, "transforms": transforms_label,
+              "decorrelate": settings.decorrelate, "transforms": prepared.transforms_label,
               "seed": settings.seed}
     return PhotoResult(RECIPE, final, metrics, inputs)

@@ -1,5 +1,6 @@
 """What the photo recipes share: the photo at the render's size, renders that count their
-steps (for Ctrl-C reports), the transforms of feature inversion, and measurements.
+steps (for Ctrl-C reports), the transforms of feature inversion, the checked preparation of
+a render against one photo (:func:`prepare_photo_render`), and measurements.
 
 Sizes: a recipe's ``size`` is the longer side of the image it renders, in pixels; the
 photo's aspect ratio is kept (``size=None``: the photo's own size). The photo is resized
@@ -9,6 +10,7 @@ results are measured against, so that the numbers compare like with like.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Callable, Sequence
 
@@ -169,6 +171,53 @@ def render_image(model, objective: Objective, settings: RenderSettings, *, heigh
     renderer = make_renderer(model, objective, settings, height=height, width=width,
                              init=init, transforms=transforms)
     return (progress or Progress()).run(renderer, settings.steps, verbose=verbose)
+
+
+@dataclasses.dataclass(frozen=True)
+class PhotoRender:
+    """A render against one photo, checked and ready (:func:`prepare_photo_render`)."""
+
+    photo: np.ndarray  # (H, W, 3) at the render's size: start, reference and yardstick
+    settings: RenderSettings
+    transforms: list[Callable]
+    transforms_label: str  # how the result's JSON records the transforms
+    reference: objectives.ReferenceImage
+
+    @property
+    def height(self) -> int:
+        """The rendered image's height in pixels."""
+        return int(self.photo.shape[0])
+
+    @property
+    def width(self) -> int:
+        """The rendered image's width in pixels."""
+        return int(self.photo.shape[1])
+
+
+def prepare_photo_render(model, image, layers: Sequence[str], *, size: int | None,
+                         steps: int, learning_rate: float, param: str, decorrelate: bool,
+                         transforms: str | Sequence[Callable] | None, seed: int | None,
+                         default_transforms: Callable[[], list[Callable]] = inversion_transforms,
+                         ) -> PhotoRender:
+    """Everything a render that compares with one photo at ``layers`` needs, checked before
+    anything is compiled, in this order: the photo loaded and resized (:func:`photo_at_size`),
+    the :class:`RenderSettings` (``size`` the photo's longer side), the layers
+    (:func:`check_layers`), the transforms (:func:`chosen_transforms`, ``default_transforms``
+    when None), the photo's size for the layers (:func:`check_fits`); then the photo as the
+    objectives' reference (named "photo").
+
+    Raises:
+      ValueError, TypeError, OSError: the first problem found, as the functions named raise it.
+    """
+    photo = photo_at_size(image, size)
+    height, width = photo.shape[:2]
+    settings = RenderSettings(size=max(height, width), param=param, decorrelate=decorrelate,
+                              learning_rate=learning_rate, steps=steps, seed=seed)
+    check_layers(model, layers)
+    chosen, transforms_label = chosen_transforms(transforms, default_transforms)
+    check_fits(model, layers, height, width, chosen)
+    reference = objectives.reference_image(photo, name="photo")
+    return PhotoRender(photo, settings, chosen, transforms_label, reference)
 
 
 # --------------------------------------------------------------- measurements

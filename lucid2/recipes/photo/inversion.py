@@ -19,7 +19,6 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 from lucid2.optvis import checks, objectives
-from lucid2.optvis.settings import RenderSettings
 from lucid2.recipes.photo import common
 from lucid2.recipes.photo.defaults import (DEFAULT_INVERSION_BLUR, DEFAULT_INVERSION_COSSIM_POW,
                                            DEFAULT_INVERSION_LAYER, DEFAULT_LEARNING_RATE,
@@ -83,27 +82,23 @@ def invert(model, image, layer: str = DEFAULT_INVERSION_LAYER, *, size: int | No
     measured = common.layer_names((layer, *measure_layers), "measure_layers")
     cossim_pow = checks.non_negative_float("cossim_pow", cossim_pow)
     blur = checks.non_negative_float("blur", blur)
-    photo = common.photo_at_size(image, size)
-    height, width = photo.shape[:2]
-    settings = RenderSettings(size=max(height, width), param=param, decorrelate=decorrelate,
-                              learning_rate=learning_rate, steps=steps, seed=seed)
-    common.check_layers(model, measured)
-    chosen, transforms_label = common.chosen_transforms(transforms,
-                                                        common.inversion_transforms)
-    common.check_fits(model, measured, height, width, chosen)
-    reference = objectives.reference_image(photo, name="photo")
-    objective = inversion_objective(reference, layer, cossim_pow, blur)
+    prepared = common.prepare_photo_render(
+        model, image, measured, size=size, steps=steps, learning_rate=learning_rate,
+        param=param, decorrelate=decorrelate, transforms=transforms, seed=seed)
+    settings = prepared.settings
+    objective = inversion_objective(prepared.reference, layer, cossim_pow, blur)
     progress = progress or common.Progress()
-    final = common.render_image(model, objective, settings, height=height, width=width,
-                                init=None, transforms=chosen, verbose=verbose,
+    final = common.render_image(model, objective, settings, height=prepared.height,
+                                width=prepared.width, init=None,
+                                transforms=prepared.transforms, verbose=verbose,
                                 progress=progress)
-    cosines = {name: common.cosine(model, final, photo, name) for name in measured}
+    cosines = {name: common.cosine(model, final, prepared.photo, name) for name in measured}
     metrics = {"cosine": cosines[layer], "cosine_at": cosines,
                "objective": objective.evaluate(model, final[None]),
                "steps_run": progress.steps_done}
     inputs = {"image": common.describe_image(image), "layer": layer, "size": size,
               "steps": settings.steps, "cossim_pow": cossim_pow, "blur": blur,
               "learning_rate": settings.learning_rate, "param": settings.param,
-              "decorrelate": settings.decorrelate, "transforms": transforms_label,
+              "decorrelate": settings.decorrelate, "transforms": prepared.transforms_label,
               "seed": settings.seed}
     return PhotoResult(RECIPE, final, metrics, inputs)

@@ -250,3 +250,35 @@ def test_sigkilled_run_resumes_to_identical_bytes(tmp_path, reference_run):
     assert "ETA" in result.stdout  # the app's progress lines go to standard output
     _check_complete(output)
     assert tree(output) == tree(reference_run)
+
+
+def test_renders_use_the_preset_and_the_manifest_records_it(reference_run, random_model):
+    from lucid2.optvis import transform
+    from lucid2.optvis.settings import PRESETS
+    from lucid2.recipes.appendix.worker import make_renderer
+
+    manifest = json.loads((reference_run / "manifest.json").read_text())
+    assert manifest["settings"]["preset"] == "fast"  # the appendix's default
+    item = appendix.WorkItem(LAYER, (0, 1), seed=5)
+    for name in ("fast", "lucid"):
+        settings = appendix.Settings(steps=STEPS, size=SIZE, preset=name)
+        renderer = make_renderer(random_model, item, settings)
+        expected = PRESETS[name]
+        assert float(renderer.optimizer.beta_1) == expected.beta_1
+        assert float(renderer.optimizer.learning_rate.numpy()) == pytest.approx(
+            expected.learning_rate)
+        assert repr(renderer._transform) == repr(transform.compose(expected.make_transforms()))
+    assert "pad(4" in repr(make_renderer(random_model, item, appendix.Settings(
+        steps=STEPS, size=SIZE))._transform)  # fast's lighter transforms (Lucid pads 12)
+
+
+def test_a_keras_application_renders_its_block_layers_by_default():
+    from lucid2.modelzoo import keras_application
+    from lucid2.recipes.appendix.job import _model_info, resolve_layers
+
+    model = keras_application("MobileNetV2", weights=None, include_top=False)
+    layers = resolve_layers(model, None, size=64, channels_per_batch=2)
+    assert list(layers) == [info.name for info in model.block_layers()]
+    assert layers == {info.name: info.channels for info in model.block_layers()}
+    spec = ModelSpec("keras:MobileNetV2", weights=None)
+    assert _model_info(spec, model, "f" * 64)["weights"] == "none"  # recorded, as for InceptionV1

@@ -54,7 +54,8 @@ def test_task_round_trips_through_dicts():
                                                       "channels_per_batch"),
     ({"seed": -1}, "seed"), ({"learning_rate": 0.0}, "learning_rate"),
     ({"param": "cppn"}, "param"), ({"transforms": "all"}, "transforms"),
-    ({"steps": True}, "steps")])
+    ({"steps": True}, "steps"), ({"preset": "quick"}, r"preset must be one of \('lucid', "
+                                                     r"'fast'\)")])
 def test_bad_settings_are_rejected(kwargs, message):
     with pytest.raises(AppendixError, match=message):
         Settings(**kwargs)
@@ -65,6 +66,19 @@ def test_settings_round_trip_and_reject_unknown_keys():
     assert Settings.from_dict(settings.to_dict()) == settings
     with pytest.raises(AppendixError, match="Unknown settings"):
         Settings.from_dict({**settings.to_dict(), "zoom": 2})
+
+
+def test_settings_default_to_the_fast_preset_and_resolve_its_numbers():
+    fast, lucid = Settings(), Settings(preset="lucid")
+    assert (fast.preset, fast.steps, fast.learning_rate) == ("fast", 128, 0.1)
+    assert (lucid.preset, lucid.steps, lucid.learning_rate) == ("lucid", 512, 0.05)
+    given = Settings(preset="fast", steps=200, learning_rate=0.07)
+    assert (given.steps, given.learning_rate) == (200, 0.07)
+    # The manifest records the preset and the resolved numbers.
+    assert fast.to_dict()["preset"] == "fast" and fast.to_dict()["steps"] == 128
+    # Settings recorded before presets existed are Lucid's recipe.
+    legacy = {key: value for key, value in lucid.to_dict().items() if key != "preset"}
+    assert Settings.from_dict(legacy) == lucid
 
 
 def test_layer_names_are_checked_and_deduplicated():

@@ -158,8 +158,8 @@ def test_done_means_record_and_png(tmp_path):
     assert store.read_bytes("renders/x/0000.json") == store_lib.json_bytes(record)
 
 
-def _manifest(size=32):
-    return store_lib.build_manifest({"size": size, "steps": 4}, {"fingerprint": "f" * 64,
+def _manifest(size=32, **settings):
+    return store_lib.build_manifest({"size": size, "steps": 4, **settings}, {"fingerprint": "f" * 64,
                                                                  "name": "M", "spec": "m",
                                                                  "weights": "none"},
                                     {"x": 3}, {"x": {0, 2}})
@@ -176,12 +176,24 @@ def test_manifest_lists_what_is_missing(tmp_path):
 
 def test_manifest_of_other_settings_is_refused(tmp_path):
     store = LocalStore(tmp_path)
-    manifest = _manifest(size=32)
-    store_lib.check_settings(manifest, {"size": 32, "steps": 4}, store)
+    manifest = _manifest(size=32, preset="fast")
+    store_lib.check_settings(manifest, {"size": 32, "steps": 4, "preset": "fast"}, store)
     with pytest.raises(AppendixError, match="size: 32 there, 48 now"):
-        store_lib.check_settings(manifest, {"size": 48, "steps": 4}, store)
+        store_lib.check_settings(manifest, {"size": 48, "steps": 4, "preset": "fast"}, store)
+    with pytest.raises(AppendixError, match=r"preset: 'fast' there, 'lucid' now.*"
+                       r"same settings \(e\.g\. --preset=fast\)"):
+        store_lib.check_settings(manifest, {"size": 32, "steps": 4, "preset": "lucid"}, store)
     with pytest.raises(AppendixError, match="another model"):
         store_lib.check_model(manifest, {"fingerprint": "0" * 64}, store)
+
+
+def test_a_manifest_from_before_presets_is_lucid_s_recipe(tmp_path):
+    store = LocalStore(tmp_path)
+    legacy = _manifest(size=32)
+    assert "preset" not in legacy["settings"]
+    store_lib.check_settings(legacy, {"size": 32, "steps": 4, "preset": "lucid"}, store)
+    with pytest.raises(AppendixError, match=r"--preset=lucid"):
+        store_lib.check_settings(legacy, {"size": 32, "steps": 4, "preset": "fast"}, store)
 
 
 def test_foreign_manifest_is_refused(tmp_path):

@@ -17,6 +17,7 @@ from PIL import Image
 from lucid2.recipes.figures import (FIGURE_NAMES, diversity_figure, get_spec,
                                     preconditioning_figure, regularization_figure, run_figure,
                                     save_figure, steepest_descent_figure)
+from lucid2.optvis.settings import PRESETS
 from lucid2.recipes.figures.optimization import figure_settings, optimize_with_curve
 
 SMOKE_STEPS = 4
@@ -25,7 +26,7 @@ PHOTOS = 6
 # Figures that take more than a few seconds even at SMOKE_STEPS (several renders or a
 # dataset search per unit) run with the slow tests.
 SLOW_SMOKE = {"diversity", "preconditioning", "regularization", "dataset_vs_optimization",
-              "teaser", "objectives", "interpolation", "spectrum"}
+              "teaser", "objectives", "interpolation", "spectrum", "maco"}
 # The diversity check (see test_diversity_term_makes_the_batch_diverse).
 DIVERSITY_STEPS = 64
 DIVERSITY_SIZE = 128
@@ -144,3 +145,16 @@ def test_regularizers_lower_the_high_frequency_share(inception):
                 < unregularized["high_frequency_share"]), name
     # L1 is no frequency penalty: it pulls the pixels towards gray.
     assert variants["L1"]["distance_from_gray"] < unregularized["distance_from_gray"]
+
+
+def test_a_figure_renders_with_the_preset_it_is_given(inception):
+    records = {}
+    for name in ("lucid", "fast"):
+        result = run_figure("objectives", inception, steps=SMOKE_STEPS, size=SMOKE_SIZE,
+                            seed=0, preset=name)
+        records[name] = result.settings
+        assert (records[name]["beta_1"], records[name]["learning_rate"],
+                records[name]["transform_strength"]) == (
+            PRESETS[name].beta_1, PRESETS[name].learning_rate,
+            PRESETS[name].transform_strength)
+    assert records["lucid"]["steps"] == records["fast"]["steps"] == SMOKE_STEPS

@@ -17,7 +17,8 @@ from lucid2.recipes.figures.units import check_units
 
 ISSUE_FIGURES = ("teaser", "objectives", "dataset_vs_optimization", "spectrum", "diversity",
                  "random_directions", "neuron_addition", "interpolation", "enemy",
-                 "regularization", "preconditioning", "steepest_descent")
+                 "regularization", "preconditioning", "steepest_descent",
+                 "maco")  # issue 13: Fourier and MACO side by side
 WHITE = 255
 
 
