@@ -16,14 +16,14 @@ elsewhere, unpack it, and pass the local directory instead of the handle.
 
 from __future__ import annotations
 
-import inspect
 import os
 from typing import Any, Callable, Mapping, Sequence
 
 import tensorflow as tf
 
 from lucid2.modelzoo.hub import restore_hub_module
-from lucid2.modelzoo.loaders import CALL_ENDPOINT, KIND_HUB, SERVING_SIGNATURE, TF1_HUB_SIGNATURE
+from lucid2.modelzoo.loaders import (CALL_ENDPOINT, KIND_HUB, SERVING_SIGNATURE,
+                                     TF1_HUB_SIGNATURE, traced_call)
 
 # The endpoints tried, in order, when the caller names none: a TF2 module's __call__,
 # a TF1 Hub module's "default" signature, a plain SavedModel's serving signature.
@@ -150,22 +150,8 @@ def _signature_generator(function, name: str, handle: str, owner, latent_input: 
 def _call_generator(function, name: str, handle: str, owner,
                     output_key: str | None) -> HubGenerator:
     where = f"{KIND_HUB} {handle!r} ({name})"
-    concrete = list(getattr(function, "concrete_functions", ()))
-    if not concrete:
-        raise ValueError(f"{where} was saved without a traced input signature, so it cannot be "
-                         "called; save it with @tf.function(input_signature=[...]).")
-    specs = []
-    for fn in concrete:
-        args, _ = fn.structured_input_signature
-        if not args:
-            raise ValueError(f"{where} takes no positional latent input.")
-        _check_latent_spec(args[0], where)
-        specs.append(args[0])
+    concrete, specs, pass_training = traced_call(function, where, "latent", _check_latent_spec)
     shapes = {_static_latent_shape(spec) for spec in specs}
-    try:
-        pass_training = "training" in inspect.signature(function).parameters
-    except (TypeError, ValueError):
-        pass_training = False
     return HubGenerator(function, handle=handle, endpoint=name,
                         latent_shape=shapes.pop() if len(shapes) == 1 else None,
                         latent_input=None, latent_dtype=specs[0].dtype,

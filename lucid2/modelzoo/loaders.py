@@ -267,7 +267,11 @@ def _signature_endpoint(function, description: str, owner) -> _Endpoint:
                      input_dtype=spec.dtype, spatial_size=_fixed_spatial_size([spec]), owner=owner)
 
 
-def _call_endpoint(function, description: str, owner) -> _Endpoint:
+def traced_call(function, description: str, what: str,
+                check_spec: Callable[[Any, str], None]) -> tuple[list, list, bool]:
+    """What a restored ``__call__`` can be called with: its traced concrete functions, the
+    spec of each one's first positional input (its ``what``, e.g. "image", checked with
+    ``check_spec(spec, description)``) and whether it takes a ``training`` argument."""
     concrete = list(getattr(function, "concrete_functions", ()))
     if not concrete:
         raise ValueError(
@@ -277,13 +281,18 @@ def _call_endpoint(function, description: str, owner) -> _Endpoint:
     for fn in concrete:
         args, _ = fn.structured_input_signature
         if not args:
-            raise ValueError(f"{description} takes no positional image input.")
-        _check_image_spec(args[0], description)
+            raise ValueError(f"{description} takes no positional {what} input.")
+        check_spec(args[0], description)
         specs.append(args[0])
     try:
         pass_training = "training" in inspect.signature(function).parameters
     except (TypeError, ValueError):
         pass_training = False
+    return concrete, specs, pass_training
+
+
+def _call_endpoint(function, description: str, owner) -> _Endpoint:
+    _, specs, pass_training = traced_call(function, description, "image", _check_image_spec)
     return _Endpoint(function, description, input_dtype=specs[0].dtype,
                      spatial_size=_fixed_spatial_size(specs), pass_training=pass_training,
                      owner=owner)

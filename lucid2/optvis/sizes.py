@@ -169,7 +169,7 @@ def fit_to_model(model: RenderableModel, layers: Sequence[str], image_shape: Seq
         return transform_fn  # the objective reads only the images: the model never sees them
     fixed = fixed_input_size(model, layers)
     if fixed is None:
-        check_image_size(model, layers, image_shape, transform_fn)
+        _check_not_too_small(model, layers, image_shape, transform_fn)
         return transform_fn
     height, width = fixed
     hw = (int(image_shape[1]), int(image_shape[2]))
@@ -210,6 +210,11 @@ def check_image_size(model: RenderableModel, layers: Sequence[str], image_shape:
         return  # the objective reads only the images: the model never sees them
     if fixed_input_size(model, layers) is not None:
         return  # fit_to_model resizes to the one size it takes
+    _check_not_too_small(model, layers, image_shape, transform_fn)
+
+
+def _check_not_too_small(model: RenderableModel, layers: Sequence[str],
+                         image_shape: Sequence[int], transform_fn: transform.Transform) -> None:
     batch, hw = int(image_shape[0]), (int(image_shape[1]), int(image_shape[2]))
     problem = size_problem(model, layers, batch, hw, transform_fn)
     if problem is None:
